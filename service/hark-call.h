@@ -1,0 +1,59 @@
+/* hark-call.h
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+#include <sofia-sip/nua.h>
+
+#include "hark-dbus-generated.h"
+#include "hark-dialog.h"
+#include "sip/hark-sip-agent.h"
+
+G_BEGIN_DECLS
+
+#define HARK_TYPE_CALL (hark_call_get_type ())
+G_DECLARE_FINAL_TYPE (HarkCall, hark_call, HARK, CALL, GObject)
+
+/**
+ * HarkCallSetup:
+ * @profile_path: the profile's object path (the Profile property)
+ * @remote_uri: whom we call (To, and the Request-URI unless @request_uri)
+ * @local_uri: who we are (From)
+ * @contact: (nullable): our Contact, %NULL for the agent's own
+ * @contact_user: (nullable): user part nua puts in its own Contact
+ * @request_uri: (nullable): Request-URI when not @remote_uri
+ * @options: (nullable): the a{sv} options of Dial() for "to", "from",
+ *   "headers" and "auth"; checked by hark_call_check_dial_options()
+ */
+typedef struct {
+  const char *profile_path;
+  const char *remote_uri;
+  const char *local_uri;
+  const char *contact;
+  const char *contact_user;
+  const char *request_uri;
+  GVariant   *options;
+} HarkCallSetup;
+
+gboolean                hark_call_check_dial_options (GVariant          *options,
+                                                      GError           **error);
+HarkCall               *hark_call_new_outgoing      (HarkSipAgent          *agent,
+                                                     const HarkCallSetup   *setup,
+                                                     GError               **error);
+HarkCall               *hark_call_new_incoming      (HarkSipAgent          *agent,
+                                                     const char            *profile_path,
+                                                     nua_handle_t          *nh,
+                                                     const sip_t           *sip);
+void                    hark_call_start             (HarkCall              *self);
+const char             *hark_call_get_object_path   (HarkCall              *self);
+HarkDBusObjectSkeleton *hark_call_get_object        (HarkCall              *self);
+HarkDialog             *hark_call_get_dialog        (HarkCall              *self);
+gboolean                hark_call_is_terminated     (HarkCall              *self);
+gboolean                hark_call_hangup            (HarkCall              *self,
+                                                     GVariant              *options,
+                                                     GError               **error);
+
+G_END_DECLS

@@ -1,0 +1,78 @@
+/* main.c — hark-daemon entry point
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <glib-unix.h>
+#include <locale.h>
+
+#include "hark-daemon.h"
+
+static gboolean
+on_quit_signal (gpointer user_data)
+{
+  HarkDaemon *daemon = user_data;
+
+  g_message ("Signal received, shutting down");
+  hark_daemon_quit (daemon);
+  return G_SOURCE_CONTINUE;
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(HarkDaemon) daemon = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean replace = FALSE;
+  gboolean version = FALSE;
+  gboolean verbose = FALSE;
+  GOptionEntry entries[] = {
+    { "replace", 'r', 0, G_OPTION_ARG_NONE, &replace,
+      "Replace a running hark-daemon instead of failing", NULL },
+    { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
+      "Print debug messages (same as G_MESSAGES_DEBUG=Hark)", NULL },
+    { "version", 0, 0, G_OPTION_ARG_NONE, &version,
+      "Print the version and exit", NULL },
+    { NULL }
+  };
+
+  setlocale (LC_ALL, "");
+
+  context = g_option_context_new (NULL);
+  g_option_context_set_summary (context,
+    "The Hark SIP daemon. It owns io.github.hark.Hark.Daemon on the session bus\n"
+    "and serves SIP profiles, registrations, calls and subscriptions as D-Bus\n"
+    "objects under /io/github/hark/Hark.");
+  g_option_context_set_description (context,
+    "Profiles are kept in $XDG_CONFIG_HOME/hark/profiles.conf, passwords in the\n"
+    "Secret Service. Try:\n"
+    "  busctl --user tree io.github.hark.Hark.Daemon\n"
+    "  gdbus introspect --session --dest io.github.hark.Hark.Daemon "
+    "--object-path /io/github/hark/Hark\n");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      g_printerr ("hark-daemon: %s\n", error->message);
+      g_printerr ("Run “hark-daemon --help” to see the options.\n");
+      return 2;
+    }
+
+  if (version)
+    {
+      g_print ("hark-daemon %s\n", PACKAGE_VERSION);
+      return 0;
+    }
+
+  if (verbose)
+    g_log_set_debug_enabled (TRUE);
+
+  daemon = hark_daemon_new (replace);
+  g_unix_signal_add (SIGTERM, on_quit_signal, daemon);
+  g_unix_signal_add (SIGINT, on_quit_signal, daemon);
+
+  return hark_daemon_run (daemon);
+}

@@ -1,0 +1,65 @@
+/* hark-test-kamailio.h
+ *
+ * A real Kamailio as registrar and proxy for the SIP tests: digest auth with
+ * a fixed password, bindings in memory, INVITEs routed to registered
+ * contacts, on loopback ports picked at run time, in a temp dir of its own.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/**
+ * HarkTestKamailioOptions:
+ * @password: (nullable): the password of every user; %NULL for "secret"
+ * @algorithm: (nullable): digest algorithm, "MD5" (the default) or "SHA-256"
+ * @tls: also listen for TLS, with a certificate of a test CA for IP 127.0.0.1
+ * @max_expires: the longest binding granted; 0 for 3600
+ * @min_expires: the shortest binding accepted; 0 for none
+ * @no_qop: challenge without qop (RFC 2069 style responses)
+ */
+typedef struct {
+  const char *password;
+  const char *algorithm;
+  gboolean tls;
+  guint max_expires;
+  guint min_expires;
+  gboolean no_qop;
+} HarkTestKamailioOptions;
+
+typedef struct _HarkTestKamailio HarkTestKamailio;
+
+HarkTestKamailio *hark_test_kamailio_start          (const HarkTestKamailioOptions *options,
+                                                     GError                       **error);
+void              hark_test_kamailio_free           (HarkTestKamailio  *self);
+
+guint             hark_test_kamailio_get_port       (HarkTestKamailio  *self,
+                                                     const char        *transport);
+char             *hark_test_kamailio_dup_uri        (HarkTestKamailio  *self,
+                                                     const char        *transport);
+const char       *hark_test_kamailio_get_ca_file    (HarkTestKamailio  *self);
+const char       *hark_test_kamailio_get_other_ca_file (HarkTestKamailio *self);
+const char       *hark_test_kamailio_get_tmpdir     (HarkTestKamailio  *self);
+const char       *hark_test_kamailio_get_log_path   (HarkTestKamailio  *self);
+
+gboolean          hark_test_kamailio_has_binding    (HarkTestKamailio  *self,
+                                                     const char        *user);
+guint             hark_test_kamailio_count_requests (HarkTestKamailio  *self,
+                                                     const char        *method);
+char             *hark_test_kamailio_rpc            (HarkTestKamailio  *self,
+                                                     const char        *command,
+                                                     GError           **error);
+
+gboolean          hark_test_kamailio_stop           (HarkTestKamailio  *self,
+                                                     GError           **error);
+gboolean          hark_test_kamailio_restart        (HarkTestKamailio  *self,
+                                                     GError           **error);
+gboolean          hark_test_kamailio_is_running     (HarkTestKamailio  *self);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HarkTestKamailio, hark_test_kamailio_free)
+
+G_END_DECLS
