@@ -7,6 +7,7 @@
 
 #include "config.h"
 
+#include "hark-call-manager.h"
 #include "hark-daemon.h"
 #include "hark-dbus-generated.h"
 #include "hark-error.h"
@@ -35,6 +36,7 @@ struct _HarkDaemon
   HarkDBusManager1         *manager;
   HarkSecretStore          *secrets;
   HarkProfileStore         *profiles;
+  HarkCallManager          *calls;
   GNetworkMonitor          *network_monitor;
   guint                     pending_shutdowns;
   guint                     shutdown_timeout_id;
@@ -111,10 +113,7 @@ handle_dial (HarkDBusManager1      *manager,
              GVariant              *options,
              HarkDaemon            *self)
 {
-  if (check_profile_and_uri (self, invocation, profile_path, uri))
-    g_dbus_method_invocation_return_error (invocation, HARK_ERROR, HARK_ERROR_NOT_SUPPORTED,
-                                           "Calls are not available in this version of "
-                                           "hark-daemon (%s)", PACKAGE_VERSION);
+  hark_call_manager_dial (self->calls, invocation, profile_path, uri, options);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -176,7 +175,10 @@ on_name_lost (GDBusConnection *connection,
       return;
     }
 
-  g_message ("Lost %s (replaced by another hark-daemon), exiting", name);
+  if (g_dbus_connection_is_closed (connection))
+    g_message ("The session bus went away, exiting");
+  else
+    g_message ("Lost %s (replaced by another hark-daemon), exiting", name);
   hark_daemon_quit (self);
 }
 
@@ -200,6 +202,8 @@ export_objects (HarkDaemon  *self,
   self->profiles = hark_profile_store_new (self->server, self->secrets, config_path);
   g_signal_connect (self->profiles, "notify::default-profile",
                     G_CALLBACK (on_default_profile_changed), self);
+  /* Before the profiles start, so the local profile's agent is hooked. */
+  self->calls = hark_call_manager_new (self->server, self->manager, self->profiles);
   if (!hark_profile_store_load (self->profiles, error))
     return FALSE;
 
@@ -222,6 +226,7 @@ hark_daemon_dispose (GObject *object)
   g_clear_object (&self->manager);
   if (self->profiles != NULL)
     g_signal_handlers_disconnect_by_data (self->profiles, self);
+  g_clear_object (&self->calls);
   g_clear_object (&self->profiles);
   g_clear_object (&self->secrets);
   g_clear_object (&self->server);

@@ -44,6 +44,13 @@ struct _HarkProfile
 
 G_DEFINE_FINAL_TYPE (HarkProfile, hark_profile, G_TYPE_OBJECT)
 
+enum {
+  SIGNAL_AGENT_CREATED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
 typedef enum {
   VALUE_NAME,
   VALUE_CHOICE,
@@ -616,6 +623,7 @@ hark_profile_ensure_agent (HarkProfile  *self,
     return NULL;
 
   update_contact (self);
+  g_signal_emit (self, signals[SIGNAL_AGENT_CREATED], 0, self->agent);
   return self->agent;
 }
 
@@ -966,6 +974,16 @@ hark_profile_class_init (HarkProfileClass *klass)
 
   object_class->dispose = hark_profile_dispose;
   object_class->finalize = hark_profile_finalize;
+
+  /**
+   * HarkProfile::agent-created:
+   * @agent: the new SIP agent
+   *
+   * The profile made a SIP stack; the call manager takes its INVITEs.
+   */
+  signals[SIGNAL_AGENT_CREATED] =
+    g_signal_new ("agent-created", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 1, HARK_TYPE_SIP_AGENT);
 }
 
 static void
@@ -1154,21 +1172,47 @@ hark_profile_network_changed (HarkProfile *self)
 }
 
 static void
+agent_shut_down_cb (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+
+  hark_sip_agent_shutdown_finish (HARK_SIP_AGENT (source), result, NULL);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+shut_down_agent (GTask *task)
+{
+  HarkProfile *self = g_task_get_source_object (task);
+  g_autoptr(HarkSipAgent) agent = g_steal_pointer (&self->agent);
+
+  if (agent == NULL)
+    {
+      g_task_return_boolean (task, TRUE);
+      g_object_unref (task);
+      return;
+    }
+
+  hark_profile_set_contact (self, "");
+  hark_sip_agent_shutdown_async (agent, NULL, agent_shut_down_cb, task);
+}
+
+static void
 registration_stopped_cb (GObject      *source,
                          GAsyncResult *result,
                          gpointer      user_data)
 {
-  g_autoptr(GTask) task = user_data;
-
   hark_registration_stop_finish (HARK_REGISTRATION (source), result, NULL);
-  g_task_return_boolean (task, TRUE);
+  shut_down_agent (user_data);
 }
 
 /**
  * hark_profile_shutdown_async:
  *
- * Unregisters (with a bounded wait) before the profile is deleted or the
- * daemon exits.
+ * Unregisters (with a bounded wait) and shuts the profile's SIP stack
+ * down cleanly before the profile is deleted or the daemon exits.
  */
 void
 hark_profile_shutdown_async (HarkProfile         *self,
@@ -1185,7 +1229,7 @@ hark_profile_shutdown_async (HarkProfile         *self,
 
   if (self->registration == NULL)
     {
-      g_task_return_boolean (task, TRUE);
+      shut_down_agent (g_steal_pointer (&task));
       return;
     }
 

@@ -9,6 +9,7 @@
 #include <locale.h>
 
 #include "hark-daemon.h"
+#include "hark-sip-agent.h"
 
 static gboolean
 on_quit_signal (gpointer user_data)
@@ -26,6 +27,7 @@ main (int   argc,
 {
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(HarkDaemon) daemon = NULL;
+  int status;
   g_autoptr(GError) error = NULL;
   gboolean replace = FALSE;
   gboolean version = FALSE;
@@ -74,5 +76,11 @@ main (int   argc,
   g_unix_signal_add (SIGTERM, on_quit_signal, daemon);
   g_unix_signal_add (SIGINT, on_quit_signal, daemon);
 
-  return hark_daemon_run (daemon);
+  status = hark_daemon_run (daemon);
+
+  /* Objects that use the Sofia root must be gone before it is. */
+  g_clear_object (&daemon);
+  hark_sip_root_shutdown ();
+
+  return status;
 }
