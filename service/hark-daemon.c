@@ -175,7 +175,7 @@ on_name_lost (GDBusConnection *connection,
       return;
     }
 
-  if (g_dbus_connection_is_closed (connection))
+  if (connection == NULL || g_dbus_connection_is_closed (connection))
     g_message ("The session bus went away, exiting");
   else
     g_message ("Lost %s (replaced by another hark-daemon), exiting", name);

@@ -188,6 +188,13 @@ hark_dialog_get_state (HarkDialog *self)
   return hark_dbus_dialog1_get_state (self->iface);
 }
 
+const char *
+hark_dialog_get_call_id (HarkDialog *self)
+{
+  g_return_val_if_fail (HARK_IS_DIALOG (self), NULL);
+  return hark_dbus_dialog1_get_call_id (self->iface);
+}
+
 /**
  * hark_dialog_set_state:
  * @state: "early", "confirmed", "terminating" or "terminated"
@@ -410,7 +417,7 @@ hark_dialog_trace_sip (HarkDialog  *self,
       return;
     }
 
-  values = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) NULL);
+  values = g_hash_table_new (g_str_hash, g_str_equal);
   names = g_ptr_array_new_with_free_func (g_free);
 
   for (const msg_header_t *h = first; h != NULL; h = h->sh_succ)

@@ -34,6 +34,7 @@ HarkDialog             *hark_dialog_new             (void);
 const char             *hark_dialog_get_object_path (HarkDialog              *self);
 HarkDBusObjectSkeleton *hark_dialog_get_object      (HarkDialog              *self);
 const char             *hark_dialog_get_state       (HarkDialog              *self);
+const char             *hark_dialog_get_call_id     (HarkDialog              *self);
 void                    hark_dialog_set_state       (HarkDialog              *self,
                                                      const char              *state);
 void                    hark_dialog_update_ids      (HarkDialog              *self,

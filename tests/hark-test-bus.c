@@ -1438,6 +1438,46 @@ hark_test_bus_new (HarkTestBusFlags flags)
   return self;
 }
 
+static gboolean
+is_our_child (HarkTestBus *self,
+              guint32      pid)
+{
+  for (guint i = 0; i < self->processes->len; i++)
+    {
+      HarkTestProcess *process = g_ptr_array_index (self->processes, i);
+
+      if ((guint32) hark_test_process_get_pid (process) == pid)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static gboolean
+pid_gone_cb (gpointer user_data)
+{
+  return kill ((pid_t) GPOINTER_TO_UINT (user_data), 0) != 0 && errno == ESRCH;
+}
+
+/* A daemon started by D-Bus activation is the bus's child, not ours. */
+static void
+stop_activated_daemon (HarkTestBus *self)
+{
+  guint32 pid = hark_test_bus_get_name_owner_pid (self, HARK_TEST_BUS_NAME);
+
+  if (pid == 0 || is_our_child (self, pid))
+    return;
+
+  kill ((pid_t) pid, SIGTERM);
+  if (!hark_test_bus_wait_name_owner (self, HARK_TEST_BUS_NAME, FALSE, STOP_TIMEOUT_MS))
+    {
+      g_test_message ("activated hark-daemon (pid %u) ignored SIGTERM; killing it", pid);
+      kill ((pid_t) pid, SIGKILL);
+    }
+
+  /* Give the bus the time to reap it, or it stays a zombie of init. */
+  hark_test_wait_for (pid_gone_cb, GUINT_TO_POINTER (pid), 2000);
+}
+
 void
 hark_test_bus_free (HarkTestBus *self)
 {
@@ -1459,6 +1499,9 @@ hark_test_bus_free (HarkTestBus *self)
       if (process != self->bus && process != self->keyring)
         process_stop (process, SIGTERM, STOP_TIMEOUT_MS);
     }
+
+  if (self->connection != NULL)
+    stop_activated_daemon (self);
 
   if (self->keyring != NULL)
     process_stop (self->keyring, SIGTERM, STOP_TIMEOUT_MS);

@@ -233,6 +233,7 @@ write_config (HarkTestKamailio  *self,
   g_string_replace (cfg, "@TLS_CONFIG@", tls_config, 0);
   g_string_replace (cfg, "@MAX_EXPIRES@", max_expires, 0);
   g_string_replace (cfg, "@MIN_EXPIRES@", min_expires, 0);
+  g_string_replace (cfg, "@ONE_TIME_NONCE@", self->options.one_time_nonce ? "1" : "0", 0);
 
   return g_file_set_contents (self->cfg_path, cfg->str, cfg->len, error);
 }

@@ -21,6 +21,8 @@ G_BEGIN_DECLS
  * @max_expires: the longest binding granted; 0 for 3600
  * @min_expires: the shortest binding accepted; 0 for none
  * @no_qop: challenge without qop (RFC 2069 style responses)
+ * @one_time_nonce: accept each nonce once only: every request after the
+ *   first is challenged again (with stale=true)
  */
 typedef struct {
   const char *password;
@@ -29,6 +31,7 @@ typedef struct {
   guint max_expires;
   guint min_expires;
   gboolean no_qop;
+  gboolean one_time_nonce;
 } HarkTestKamailioOptions;
 
 typedef struct _HarkTestKamailio HarkTestKamailio;

@@ -356,6 +356,51 @@ test_replace (Fixture       *fixture,
   g_assert_true (hark_dbus_profile1_get_default (local));
 }
 
+static void
+test_activation (Fixture       *fixture,
+                 gconstpointer  user_data)
+{
+#ifdef HARK_TEST_SERVICES_DIR
+  GDBusConnection *connection = hark_test_bus_get_connection (fixture->bus);
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) version = NULL;
+  g_autoptr(GKeyFile) keyfile = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *keyfile_path = NULL;
+  GVariantDict settings;
+  guint32 pid;
+
+  g_assert_null (hark_test_bus_dup_name_owner (fixture->bus, HARK_TEST_BUS_NAME));
+
+  /* The first call to the name starts the daemon. */
+  reply = g_dbus_connection_call_sync (connection, HARK_TEST_BUS_NAME, HARK_TEST_OBJECT_PATH,
+                                       "org.freedesktop.DBus.Properties", "Get",
+                                       g_variant_new ("(ss)", HARK_TEST_MANAGER1, "Version"),
+                                       G_VARIANT_TYPE ("(v)"), G_DBUS_CALL_FLAGS_NONE,
+                                       hark_test_timeout (20000), NULL, &error);
+  g_assert_no_error (error);
+  g_variant_get (reply, "(v)", &version);
+  g_assert_cmpstr (g_variant_get_string (version, NULL), ==, PACKAGE_VERSION);
+  pid = hark_test_bus_get_name_owner_pid (fixture->bus, HARK_TEST_BUS_NAME);
+  g_assert_cmpuint (pid, !=, 0);
+  g_test_message ("activated hark-daemon: pid %u", pid);
+
+  /* It runs in the bus's environment: our XDG dirs. */
+  g_variant_dict_init (&settings, NULL);
+  g_variant_dict_insert (&settings, "name", "s", "activated");
+  hark_dbus_manager1_call_create_profile_sync (hark_test_bus_get_manager (fixture->bus),
+                                               g_variant_dict_end (&settings), &path,
+                                               NULL, &error);
+  g_assert_no_error (error);
+  keyfile = hark_test_bus_load_profiles_keyfile (fixture->bus, &keyfile_path, &error);
+  g_assert_no_error (error);
+  g_test_message ("activated daemon wrote %s", keyfile_path);
+#else
+  g_test_skip ("no D-Bus service files for tests in this build (data/test-services)");
+#endif
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -378,6 +423,7 @@ main (int   argc,
   ADD ("/hark/daemon/bad-option", HARK_TEST_BUS_FLAGS_NO_DAEMON, test_bad_option);
   ADD ("/hark/daemon/second-instance", HARK_TEST_BUS_FLAGS_NONE, test_second_instance);
   ADD ("/hark/daemon/replace", HARK_TEST_BUS_FLAGS_NONE, test_replace);
+  ADD ("/hark/daemon/activation", HARK_TEST_BUS_FLAGS_NO_DAEMON, test_activation);
 
 #undef ADD
 

@@ -152,6 +152,11 @@ hark_sip_root_get (void)
   sip_root = su_glib_root_create (NULL);
   g_assert (sip_root != NULL);
 
+  /* By default nua_create() starts its stack in a thread of its own and
+   * posts events back; keeping it on our thread makes every nua call and
+   * event ordered with the rest of the main loop. */
+  su_root_threading (sip_root, 0);
+
   sip_root_source = su_glib_root_gsource (sip_root);
   g_source_attach (sip_root_source, NULL);
 
@@ -345,6 +350,7 @@ event_is_incoming_request (nua_event_t event)
 
 static void
 handle_incoming_request (HarkSipAgent *self,
+                         nua_t        *nua,
                          nua_event_t   event,
                          nua_handle_t *nh,
                          const sip_t  *sip)
@@ -359,9 +365,12 @@ handle_incoming_request (HarkSipAgent *self,
 
   g_debug ("nobody takes incoming %s", nua_event_name (event));
 
-  /* nua answers the other methods on its own; these wait for us */
+  /* nua answers the other methods on its own; these wait for us. Only
+   * INVITE can be answered without naming the request (NUTAG_WITH). */
   if (event == nua_i_invite || event == nua_i_subscribe)
-    nua_respond (nh, SIP_480_TEMPORARILY_UNAVAILABLE, TAG_END ());
+    nua_respond (nh, SIP_480_TEMPORARILY_UNAVAILABLE,
+                 TAG_IF (nua != NULL, NUTAG_WITH_THIS (nua)),
+                 TAG_END ());
 
   nua_handle_destroy (nh);
 }
@@ -415,7 +424,7 @@ agent_callback (nua_event_t   event,
 
   if (nh != NULL && hmagic == NULL && event_is_incoming_request (event) && !core->shutdown_started)
     {
-      handle_incoming_request (self, event, nh, sip);
+      handle_incoming_request (self, nua, event, nh, sip);
       return;
     }
 
@@ -718,6 +727,9 @@ create_nua (HarkSipAgent *self,
                       * no-outbound: RFC 5626 flows need registrar support
                       * and an instance id we do not keep yet. */
                      NUTAG_OUTBOUND ("no-outbound no-validate no-natify use-rport"),
+                     /* Incoming SUBSCRIBEs reach ::incoming-request instead
+                      * of nua's built-in notifier, which would answer 489 */
+                     NUTAG_APPL_METHOD ("SUBSCRIBE"),
                      TAG_END ());
 }
 
@@ -1035,7 +1047,9 @@ hark_sip_agent_class_init (HarkSipAgentClass *klass)
    *
    * A request that belongs to no handle of ours. A handler that takes it
    * binds @nh with hark_sip_agent_bind_handle() (or answers and destroys
-   * it) and returns %TRUE. Unhandled INVITEs and SUBSCRIBEs are answered
+   * it) and returns %TRUE. Answers to anything but INVITE must name the
+   * request: nua_respond (nh, …, NUTAG_WITH_THIS (nua), …) while still in
+   * the handler, NUTAG_WITH_SAVED() later. Unhandled INVITEs and SUBSCRIBEs are answered
    * 480 Temporarily Unavailable.
    *
    * Returns: %TRUE if handled

@@ -236,6 +236,9 @@ complete_stop_tasks (HarkSipRegister *self,
     {
       g_autoptr(GTask) task = l->data;
 
+      /* the timeout holds the task, which holds us */
+      g_source_destroy (g_task_get_task_data (task));
+
       if (error != NULL)
         g_task_return_error (task, g_error_copy (error));
       else
@@ -323,14 +326,30 @@ fail (HarkSipRegister *self,
     schedule_retry (self);
 }
 
-/* Sofia answers some failures itself, with no message from the network:
- * transaction timeouts (408), transport errors (503, with the errno text as
- * phrase) and its own 9xx codes. */
+/* Sofia answers some failures itself: transaction timeouts (408), transport
+ * errors such as ICMP port unreachable or a refused connection (503) and
+ * its own 9xx codes. Those responses are our request turned around: the Via
+ * is ours untouched (no received, an empty rport) and no Server header. */
+static gboolean
+response_is_local (const sip_t *sip)
+{
+  const sip_via_t *via;
+
+  if (sip == NULL || sip->sip_via == NULL)
+    return TRUE;
+
+  via = sip->sip_via;
+
+  return sip->sip_server == NULL &&
+         via->v_received == NULL &&
+         (via->v_rport == NULL || *via->v_rport == '\0');
+}
+
 static const char *
 classify_failure (int          status,
                   const sip_t *sip)
 {
-  gboolean local = sip == NULL || sip->sip_via == NULL;
+  gboolean local = response_is_local (sip);
 
   if (status == 408)
     return REASON_TIMEOUT;
@@ -1349,6 +1368,7 @@ hark_sip_register_stop_async (HarkSipRegister     *self,
     }
 
   timeout = g_timeout_source_new (STOP_TIMEOUT_MS);
+  g_task_set_task_data (task, g_source_ref (timeout), (GDestroyNotify) g_source_unref);
   g_task_attach_source (task, timeout, stop_timeout_cb);
 
   self->stop_tasks = g_list_append (self->stop_tasks, g_steal_pointer (&task));

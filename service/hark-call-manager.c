@@ -1,0 +1,485 @@
+/* hark-call-manager.c — the calls of every profile
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Places calls for Manager1.Dial(), turns INVITEs that reach a profile's
+ * SIP agent into incoming calls (Manager1.IncomingCall), exports each call
+ * and its dialog, and takes them off the bus a few seconds after they have
+ * ended, so that a client that looks late still sees how a call ended.
+ */
+
+#define G_LOG_DOMAIN "Hark"
+
+#include "config.h"
+
+#include <string.h>
+
+#include <sofia-sip/sip_status.h>
+#include <sofia-sip/url.h>
+
+#include "hark-call.h"
+#include "hark-call-manager.h"
+#include "hark-error.h"
+#include "hark-profile.h"
+#include "hark-profile-store.h"
+#include "hark-uri.h"
+#include "sip/hark-sip-agent.h"
+
+/* How long an ended call and its dialog stay on the bus */
+#define LINGER_SECONDS 3
+
+#define AGENT_PROFILE_KEY "hark-call-manager-profile-path"
+
+struct _HarkCallManager
+{
+  GObject                   parent_instance;
+
+  GDBusObjectManagerServer *server;
+  HarkDBusManager1         *manager;
+  HarkProfileStore         *profiles;
+  GHashTable               *calls;       /* HarkCall* → removal source id (0: running) */
+};
+
+G_DEFINE_FINAL_TYPE (HarkCallManager, hark_call_manager, G_TYPE_OBJECT)
+
+typedef struct
+{
+  HarkCallManager *self;
+  HarkCall        *call;
+} Removal;
+
+static gboolean
+remove_call_cb (gpointer user_data)
+{
+  Removal *removal = user_data;
+  HarkCallManager *self = removal->self;
+  HarkCall *call = removal->call;
+
+  g_dbus_object_manager_server_unexport (self->server, hark_call_get_object_path (call));
+  g_dbus_object_manager_server_unexport (self->server,
+                                         hark_dialog_get_object_path (hark_call_get_dialog (call)));
+  g_signal_handlers_disconnect_by_data (call, self);
+  /* Drops the last reference: the call frees its handle and SDP. */
+  g_hash_table_remove (self->calls, call);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_call_ended (HarkCall        *call,
+               HarkCallManager *self)
+{
+  Removal *removal = g_new0 (Removal, 1);
+  guint id;
+
+  removal->self = self;
+  removal->call = call;
+  id = g_timeout_add_seconds_full (G_PRIORITY_DEFAULT, LINGER_SECONDS, remove_call_cb,
+                                   removal, g_free);
+  g_hash_table_insert (self->calls, g_object_ref (call), GUINT_TO_POINTER (id));
+}
+
+static void
+add_call (HarkCallManager *self,
+          HarkCall        *call)
+{
+  g_hash_table_insert (self->calls, g_object_ref (call), GUINT_TO_POINTER (0));
+  g_signal_connect_object (call, "ended", G_CALLBACK (on_call_ended), self, 0);
+
+  /* The dialog first, so the call's Dialog property names an object. */
+  g_dbus_object_manager_server_export (self->server,
+                                       G_DBUS_OBJECT_SKELETON (
+                                         hark_dialog_get_object (hark_call_get_dialog (call))));
+  g_dbus_object_manager_server_export (self->server,
+                                       G_DBUS_OBJECT_SKELETON (hark_call_get_object (call)));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Incoming                                                                  */
+
+static void
+refuse (nua_handle_t *nh,
+        int           status,
+        const char   *phrase)
+{
+  nua_respond (nh, status, phrase, TAG_END ());
+  nua_handle_destroy (nh);
+}
+
+static gboolean
+on_incoming_request (HarkSipAgent    *agent,
+                     int              event,
+                     gpointer         handle,
+                     gpointer         message,
+                     HarkCallManager *self)
+{
+  nua_handle_t *nh = handle;
+  const sip_t *sip = message;
+  const char *profile_path = g_object_get_data (G_OBJECT (agent), AGENT_PROFILE_KEY);
+  g_autoptr(HarkCall) call = NULL;
+
+  if (event != nua_i_invite)
+    return FALSE;
+
+  /* Sofia has parsed the request, but a peer can still leave out what a
+   * call needs; answer it instead of trusting it. */
+  if (sip == NULL || sip->sip_from == NULL || sip->sip_to == NULL || sip->sip_call_id == NULL ||
+      sip->sip_request == NULL)
+    {
+      refuse (nh, SIP_400_BAD_REQUEST);
+      return TRUE;
+    }
+
+  /* A re-INVITE for a dialog that has ended (or never was ours) is not a
+   * new call: RFC 3261 section 12.2.2. */
+  if (sip->sip_to->a_tag != NULL)
+    {
+      refuse (nh, SIP_481_NO_TRANSACTION);
+      return TRUE;
+    }
+
+  if (profile_path == NULL)
+    {
+      refuse (nh, SIP_480_TEMPORARILY_UNAVAILABLE);
+      return TRUE;
+    }
+
+  call = hark_call_new_incoming (agent, profile_path, nh, sip);
+  add_call (self, call);
+  hark_call_start (call);
+
+  g_debug ("Incoming call %s for %s", hark_call_get_object_path (call), profile_path);
+  hark_dbus_manager1_emit_incoming_call (self->manager, hark_call_get_object_path (call));
+  return TRUE;
+}
+
+/**
+ * hark_call_manager_watch_agent:
+ * @profile: the profile that owns @agent
+ * @agent: a SIP agent
+ *
+ * Makes INVITEs that reach @agent incoming calls of @profile. Idempotent.
+ */
+void
+hark_call_manager_watch_agent (HarkCallManager *self,
+                               HarkProfile     *profile,
+                               HarkSipAgent    *agent)
+{
+  g_return_if_fail (HARK_IS_CALL_MANAGER (self));
+  g_return_if_fail (HARK_IS_PROFILE (profile));
+  g_return_if_fail (HARK_IS_SIP_AGENT (agent));
+
+  if (g_object_get_data (G_OBJECT (agent), AGENT_PROFILE_KEY) != NULL)
+    return;
+
+  /* The path and not the profile: an agent can outlive its profile while
+   * a call still uses it. */
+  g_object_set_data_full (G_OBJECT (agent), AGENT_PROFILE_KEY,
+                          g_strdup (hark_profile_get_object_path (profile)), g_free);
+  g_signal_connect_object (agent, "incoming-request", G_CALLBACK (on_incoming_request), self, 0);
+}
+
+static gboolean
+agent_created_hook (GSignalInvocationHint *hint,
+                    guint                  n_values,
+                    const GValue          *values,
+                    gpointer               user_data)
+{
+  HarkCallManager *self = user_data;
+
+  if (n_values >= 2)
+    hark_call_manager_watch_agent (self, g_value_get_object (&values[0]),
+                                   g_value_get_object (&values[1]));
+  return TRUE;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Dial                                                                      */
+
+static char *
+first_aor (HarkProfile *profile)
+{
+  const char * const *aors = hark_dbus_profile1_get_aors (hark_profile_get_iface (profile));
+
+  return aors != NULL && aors[0] != NULL ? g_strdup (aors[0]) : NULL;
+}
+
+static gboolean
+is_plain_number (const char *text)
+{
+  gboolean digits = FALSE;
+
+  for (const char *p = text; *p != '\0'; p++)
+    {
+      if (g_ascii_isdigit (*p))
+        digits = TRUE;
+      else if (strchr ("+*#-.() ", *p) == NULL)
+        return FALSE;
+    }
+  return digits;
+}
+
+/* "sip:…" as it is, "user@host" and plain numbers completed from the
+ * profile: the scheme of its transport and, for numbers, its domain. */
+static char *
+complete_uri (HarkProfile  *profile,
+              const char   *uri,
+              GError      **error)
+{
+  HarkDBusProfile1 *iface = hark_profile_get_iface (profile);
+  gboolean tls = g_strcmp0 (hark_dbus_profile1_get_transport (iface), "tls") == 0;
+  const char *scheme = tls ? "sips" : "sip";
+  g_autofree char *completed = NULL;
+
+  if (g_ascii_strncasecmp (uri, "sip:", 4) == 0 || g_ascii_strncasecmp (uri, "sips:", 5) == 0)
+    completed = g_strdup (uri);
+  else if (strchr (uri, '@') != NULL &&
+           (strchr (uri, ':') == NULL || strchr (uri, ':') > strchr (uri, '@')))
+    /* user@host[:port]: no scheme before the '@' */
+    completed = g_strdup_printf ("%s:%s", scheme, uri);
+  else if (is_plain_number (uri))
+    {
+      su_home_t home[1] = { SU_HOME_INIT (home) };
+      g_autofree char *aor = first_aor (profile);
+      g_autoptr(GString) number = g_string_new (NULL);
+      url_t *url = aor ? url_make (home, aor) : NULL;
+
+      for (const char *p = uri; *p != '\0'; p++)
+        if (strchr ("-.() ", *p) == NULL)
+          g_string_append_c (number, *p);
+
+      if (url != NULL && url->url_host != NULL)
+        completed = g_strdup_printf ("%s:%s@%s%s%s", scheme, number->str, url->url_host,
+                                     url->url_port ? ":" : "", url->url_port ? url->url_port : "");
+      su_home_deinit (home);
+
+      if (completed == NULL)
+        {
+          g_set_error (error, HARK_ERROR, HARK_ERROR_INVALID_ARGUMENT,
+                       "Argument “uri”: “%s” is a number, but profile “%s” has no domain to "
+                       "call it at; dial a SIP URI such as sip:%s@192.0.2.1 instead",
+                       uri, hark_profile_get_name (profile), number->str);
+          return NULL;
+        }
+    }
+  else
+    completed = g_strdup (uri);
+
+  if (!hark_uri_check (completed, 0, "Argument “uri”", error))
+    return NULL;
+  return g_steal_pointer (&completed);
+}
+
+static gboolean
+lookup_uri_option (GVariant    *options,
+                   const char  *key,
+                   char       **out,
+                   GError     **error)
+{
+  g_autofree char *what = NULL;
+
+  if (!g_variant_lookup (options, key, "s", out))
+    return TRUE;
+
+  what = g_strdup_printf ("Option “%s”", key);
+  if (!hark_uri_check (*out, 0, what, error))
+    {
+      g_clear_pointer (out, g_free);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * hark_call_manager_dial:
+ *
+ * Handles Manager1.Dial(): completes @invocation with the new call's path
+ * or a named error.
+ */
+void
+hark_call_manager_dial (HarkCallManager       *self,
+                        GDBusMethodInvocation *invocation,
+                        const char            *profile_path,
+                        const char            *uri,
+                        GVariant              *options)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HarkCall) call = NULL;
+  g_autofree char *remote_uri = NULL;
+  g_autofree char *to = NULL;
+  g_autofree char *from = NULL;
+  g_autofree char *contact = NULL;
+  g_autofree char *request_uri = NULL;
+  g_autofree char *local_uri = NULL;
+  HarkCallSetup setup = { 0 };
+  HarkProfile *profile;
+  HarkSipAgent *agent;
+  const char *username;
+
+  g_return_if_fail (HARK_IS_CALL_MANAGER (self));
+
+  profile = hark_profile_store_lookup (self->profiles, profile_path, &error);
+  if (profile == NULL ||
+      !hark_call_check_dial_options (options, &error) ||
+      (remote_uri = complete_uri (profile, uri, &error)) == NULL ||
+      !lookup_uri_option (options, "to", &to, &error) ||
+      !lookup_uri_option (options, "from", &from, &error) ||
+      !lookup_uri_option (options, "contact", &contact, &error) ||
+      !lookup_uri_option (options, "request-uri", &request_uri, &error))
+    {
+      g_dbus_method_invocation_return_gerror (invocation, error);
+      return;
+    }
+
+  agent = hark_profile_ensure_agent (profile, &error);
+  if (agent == NULL)
+    {
+      g_dbus_method_invocation_return_error (invocation, HARK_ERROR, HARK_ERROR_FAILED,
+                                             "Profile “%s” cannot place calls: %s",
+                                             hark_profile_get_name (profile), error->message);
+      return;
+    }
+  hark_call_manager_watch_agent (self, profile, agent);
+
+  /* Who we are: the caller's choice, the profile's identity, or for the
+   * local profile its own Contact (user@this-host:port). */
+  local_uri = from ? g_strdup (from) : first_aor (profile);
+  if (local_uri == NULL)
+    local_uri = g_strdup (hark_dbus_profile1_get_contact (hark_profile_get_iface (profile)));
+  if (local_uri == NULL || *local_uri == '\0')
+    {
+      g_free (local_uri);
+      local_uri = g_strdup (hark_sip_agent_get_contact (agent));
+    }
+
+  username = hark_dbus_profile1_get_username (hark_profile_get_iface (profile));
+
+  setup.profile_path = hark_profile_get_object_path (profile);
+  setup.remote_uri = to ? to : remote_uri;
+  setup.request_uri = request_uri ? request_uri : remote_uri;
+  setup.local_uri = local_uri;
+  setup.contact = contact;
+  setup.contact_user = username && *username ? username : NULL;
+  setup.options = options;
+
+  call = hark_call_new_outgoing (agent, &setup, &error);
+  if (call == NULL)
+    {
+      g_dbus_method_invocation_return_gerror (invocation, error);
+      return;
+    }
+
+  add_call (self, call);
+  hark_dbus_manager1_complete_dial (self->manager, invocation, hark_call_get_object_path (call));
+  hark_call_start (call);
+}
+
+/* ------------------------------------------------------------------------ */
+/* GObject                                                                   */
+
+static guint agent_created_signal;
+static gulong agent_created_hook_id;
+
+static void
+hark_call_manager_dispose (GObject *object)
+{
+  HarkCallManager *self = (HarkCallManager *) object;
+
+  if (agent_created_hook_id != 0)
+    {
+      g_signal_remove_emission_hook (agent_created_signal, agent_created_hook_id);
+      agent_created_hook_id = 0;
+    }
+
+  if (self->calls != NULL)
+    {
+      GHashTableIter iter;
+      gpointer key, value;
+
+      g_hash_table_iter_init (&iter, self->calls);
+      while (g_hash_table_iter_next (&iter, &key, &value))
+        {
+          guint id = GPOINTER_TO_UINT (value);
+
+          g_clear_handle_id (&id, g_source_remove);
+          g_signal_handlers_disconnect_by_data (key, self);
+        }
+      g_hash_table_remove_all (self->calls);
+    }
+
+  g_clear_object (&self->manager);
+  g_clear_object (&self->server);
+  g_clear_object (&self->profiles);
+
+  G_OBJECT_CLASS (hark_call_manager_parent_class)->dispose (object);
+}
+
+static void
+hark_call_manager_finalize (GObject *object)
+{
+  HarkCallManager *self = (HarkCallManager *) object;
+
+  g_clear_pointer (&self->calls, g_hash_table_unref);
+
+  G_OBJECT_CLASS (hark_call_manager_parent_class)->finalize (object);
+}
+
+static void
+hark_call_manager_class_init (HarkCallManagerClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = hark_call_manager_dispose;
+  object_class->finalize = hark_call_manager_finalize;
+}
+
+static void
+hark_call_manager_init (HarkCallManager *self)
+{
+  self->calls = g_hash_table_new_full (NULL, NULL, g_object_unref, NULL);
+}
+
+/**
+ * hark_call_manager_new:
+ * @server: where calls and dialogs are exported
+ * @manager: the Manager1 skeleton (for IncomingCall)
+ * @profiles: the profiles calls are made from
+ *
+ * Returns: (transfer full): the call manager; every SIP agent a profile
+ *   creates from now on delivers its INVITEs to it
+ */
+HarkCallManager *
+hark_call_manager_new (GDBusObjectManagerServer *server,
+                       HarkDBusManager1         *manager,
+                       HarkProfileStore         *profiles)
+{
+  HarkCallManager *self;
+  gpointer klass;
+
+  g_return_val_if_fail (G_IS_DBUS_OBJECT_MANAGER_SERVER (server), NULL);
+  g_return_val_if_fail (HARK_DBUS_IS_MANAGER1 (manager), NULL);
+  g_return_val_if_fail (HARK_IS_PROFILE_STORE (profiles), NULL);
+
+  self = g_object_new (HARK_TYPE_CALL_MANAGER, NULL);
+  self->server = g_object_ref (server);
+  self->manager = g_object_ref (manager);
+  self->profiles = g_object_ref (profiles);
+
+  /* Agents are made lazily by profiles (registration, Dial, start of the
+   * local profile): hook every one of them, whatever made it. */
+  klass = g_type_class_ref (HARK_TYPE_PROFILE);
+  agent_created_signal = g_signal_lookup ("agent-created", HARK_TYPE_PROFILE);
+  g_type_class_unref (klass);
+  if (agent_created_signal != 0 && agent_created_hook_id == 0)
+    agent_created_hook_id = g_signal_add_emission_hook (agent_created_signal, 0,
+                                                        agent_created_hook, self, NULL);
+
+  return self;
+}
+
+guint
+hark_call_manager_get_n_calls (HarkCallManager *self)
+{
+  g_return_val_if_fail (HARK_IS_CALL_MANAGER (self), 0);
+  return g_hash_table_size (self->calls);
+}

@@ -1,0 +1,1354 @@
+/* hark-call.c — one INVITE usage on the bus (io.github.hark.Hark.Call1)
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * A call owns one nua handle and follows nua's call states (nua_i_state);
+ * the D-Bus State is derived from them. SDP offer/answer is left to soa
+ * inside nua: we hand it our capabilities (hark-sip-sdp.c) and read back
+ * the negotiated codec. The termination rules of RFC 3261/5407/6026 are
+ * applied in hark_call_hangup(): CANCEL while the caller waits, an error
+ * response while the callee rings, BYE once confirmed, and a callee's BYE
+ * only after the ACK of its 2xx.
+ */
+
+#define G_LOG_DOMAIN "Hark"
+
+#include "config.h"
+
+#include <string.h>
+
+#include <sofia-sip/nua_tag.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/sip_status.h>
+#include <sofia-sip/sip_tag.h>
+#include <sofia-sip/soa_tag.h>
+#include <sofia-sip/su_tag_io.h>
+#include <sofia-sip/msg_header.h>
+
+#include "hark-call.h"
+#include "hark-error.h"
+#include "hark-paths.h"
+#include "sip/hark-sip-sdp.h"
+
+/*
+ * As for profiles, the generated Call1 skeleton holds the call's public
+ * state: its GObject properties are the D-Bus properties.
+ */
+struct _HarkCall
+{
+  GObject                 parent_instance;
+
+  char                   *object_path;
+  HarkDBusObjectSkeleton *object;
+  HarkDBusCall1          *iface;
+  HarkDialog             *dialog;
+
+  HarkSipAgent           *agent;
+  nua_handle_t           *nh;            /* NULL once destroyed or handed back */
+  gboolean                incoming;
+  char                   *local_sdp;
+  char                   *remote_target;  /* for traces of what we send */
+  char                   *request_uri;
+
+  /* Outgoing INVITE, sent by hark_call_start() */
+  char                   *extra_headers;
+  char                   *contact;
+  char                   *contact_user;
+  char                   *auth;           /* "Digest:realm:user:password" or NULL */
+  gboolean                auth_tried;
+
+  /* Termination */
+  const char             *end_reason;     /* StateReason once nua says terminated */
+  gboolean                cancel_sent;
+  gboolean                bye_sent;
+  gboolean                bye_waits_for_ack;
+  char                   *bye_reason;
+  char                   *bye_headers;
+  gboolean                ack_received;
+  gboolean                ended;
+};
+
+G_DEFINE_FINAL_TYPE (HarkCall, hark_call, G_TYPE_OBJECT)
+
+enum {
+  SIGNAL_ENDED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+/* Headers a request may not carry from the caller's "headers": nua builds
+ * them, and a second copy would break the dialog (long and compact forms). */
+static const char * const reserved_headers[] = {
+  "via", "v", "from", "f", "to", "t", "call-id", "i", "cseq", "contact", "m",
+  "content-length", "l", "content-type", "c", "max-forwards", "route",
+  "record-route", "rseq", "rack", NULL
+};
+
+/* ------------------------------------------------------------------------ */
+/* Options                                                                   */
+
+typedef struct {
+  char *reason;
+  char *headers;   /* "Name: value\r\n"…, or NULL */
+  char *auth;
+} Options;
+
+static void
+options_clear (Options *options)
+{
+  g_clear_pointer (&options->reason, g_free);
+  g_clear_pointer (&options->headers, g_free);
+  if (options->auth != NULL)
+    explicit_bzero (options->auth, strlen (options->auth));
+  g_clear_pointer (&options->auth, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Options, options_clear)
+
+static gboolean
+is_token (const char *s)
+{
+  if (*s == '\0')
+    return FALSE;
+  for (; *s != '\0'; s++)
+    if (!g_ascii_isalnum (*s) && strchr ("-.!%*_+`'~", *s) == NULL)
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+has_line_break (const char *s)
+{
+  return strpbrk (s, "\r\n") != NULL;
+}
+
+static gboolean
+parse_headers (GVariant  *value,
+               char     **out,
+               GError   **error)
+{
+  g_autoptr(GString) headers = g_string_new (NULL);
+  GVariantIter iter;
+  const char *name;
+  const char *text;
+
+  g_variant_iter_init (&iter, value);
+  while (g_variant_iter_next (&iter, "{&s&s}", &name, &text))
+    {
+      if (!is_token (name))
+        {
+          g_set_error (error, HARK_ERROR, HARK_ERROR_INVALID_ARGUMENT,
+                       "Option “headers”: “%s” is not a header name", name);
+          return FALSE;
+        }
+      for (guint i = 0; reserved_headers[i] != NULL; i++)
+        if (g_ascii_strcasecmp (name, reserved_headers[i]) == 0)
+          {
+            g_set_error (error, HARK_ERROR, HARK_ERROR_INVALID_ARGUMENT,
+                         "Option “headers”: %s is set by Hark itself", name);
+            return FALSE;
+          }
+      if (has_line_break (text))
+        {
+          g_set_error (error, HARK_ERROR, HARK_ERROR_INVALID_ARGUMENT,
+                       "Option “headers”: the value of %s has a line break", name);
+          return FALSE;
+        }
+      g_string_append_printf (headers, "%s: %s\r\n", name, text);
+    }
+
+  *out = headers->len > 0 ? g_string_free (g_steal_pointer (&headers), FALSE) : NULL;
+  return TRUE;
+}
+
+static gboolean
+parse_reason (const char  *text,
+              char       **out,
+              GError     **error)
+{
+  su_home_t home[1] = { SU_HOME_INIT (home) };
+  gboolean ok;
+
+  ok = *text != '\0' && !has_line_break (text) && sip_reason_make (home, text) != NULL;
+  su_home_deinit (home);
+  if (!ok)
+    {
+      g_set_error (error, HARK_ERROR, HARK_ERROR_INVALID_ARGUMENT,
+                   "Option “reason”: “%s” is not an RFC 3326 Reason "
+                   "(expected e.g. SIP;cause=200;text=\"Call completed elsewhere\")", text);
+      return FALSE;
+    }
+  *out = g_strdup (text);
+  return TRUE;
+}
+
+static gboolean
+parse_auth (GVariant  *value,
+            char     **out,
+            GError   **error)
+{
+  const char *realm = NULL;
+  const char *username = NULL;
+  const char *password = NULL;
+  GVariantIter iter;
+  const char *key;
+  const char *text;
+
+  g_variant_iter_init (&iter, value);
+  while (g_variant_iter_next (&iter, "{&s&s}", &key, &text))
+    {
+      if (g_str_equal (key, "realm"))
+        realm = text;
+      else if (g_str_equal (key, "username"))
+        username = text;
+      else if (g_str_equal (key, "password"))
+        password = text;
+      else
+        {
+          g_set_error (error, HARK_ERROR, HARK_ERROR_INVALID_ARGUMENT,
+                       "Option “auth”: unknown key “%s” (expected realm, username, password)",
+                       key);
+          return FALSE;
+        }
+      /* nua_authenticate() takes the credentials as one ':'-separated text */
+      if (strpbrk (text, ":\"\r\n") != NULL && !g_str_equal (key, "password"))
+        {
+          g_set_error (error, HARK_ERROR, HARK_ERROR_INVALID_ARGUMENT,
+                       "Option “auth”: “%s” may not contain ':', '\"' or line breaks", key);
+          return FALSE;
+        }
+    }
+
+  if (username == NULL || *username == '\0' || password == NULL)
+    {
+      g_set_error (error, HARK_ERROR, HARK_ERROR_INVALID_ARGUMENT,
+                   "Option “auth”: “username” and “password” are required");
+      return FALSE;
+    }
+
+  /* The realm is filled in from the challenge when not given. */
+  *out = g_strdup_printf ("Digest:%s%s%s:%s:%s", realm ? "\"" : "", realm ? realm : "",
+                          realm ? "\"" : "", username, password);
+  return TRUE;
+}
+
+/* Checks @options against the keys a method takes (@allowed, each as
+ * "key:type") and fills @out with those this file uses itself. */
+static gboolean
+parse_options (GVariant           *options,
+               const char * const *allowed,
+               Options            *out,
+               GError            **error)
+{
+  GVariantIter iter;
+  const char *key;
+  GVariant *value;
+
+  if (options == NULL)
+    return TRUE;
+
+  g_variant_iter_init (&iter, options);
+  while (g_variant_iter_loop (&iter, "{&sv}", &key, &value))
+    {
+      const char *type = NULL;
+      gsize key_len = strlen (key);
+
+      for (guint i = 0; allowed[i] != NULL; i++)
+        if (strncmp (allowed[i], key, key_len) == 0 && allowed[i][key_len] == ':')
+          type = allowed[i] + key_len + 1;
+
+      if (type == NULL)
+        {
+          g_autofree char *list = NULL;
+          g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+
+          for (guint i = 0; allowed[i] != NULL; i++)
+            g_ptr_array_add (names, g_strndup (allowed[i], strchr (allowed[i], ':') - allowed[i]));
+          g_ptr_array_add (names, NULL);
+          list = g_strjoinv (", ", (char **) names->pdata);
+          g_set_error (error, HARK_ERROR, HARK_ERROR_INVALID_ARGUMENT,
+                       "Unknown option “%s” (this method takes: %s)", key,
+                       *list ? list : "none");
+          g_variant_unref (value);
+          return FALSE;
+        }
+
+      if (!g_variant_is_of_type (value, G_VARIANT_TYPE (type)))
+        {
+          g_set_error (error, HARK_ERROR, HARK_ERROR_INVALID_ARGUMENT,
+                       "Option “%s” must be of type %s, not %s", key, type,
+                       g_variant_get_type_string (value));
+          g_variant_unref (value);
+          return FALSE;
+        }
+
+      if ((g_str_equal (key, "headers") && !parse_headers (value, &out->headers, error)) ||
+          (g_str_equal (key, "reason") &&
+           !parse_reason (g_variant_get_string (value, NULL), &out->reason, error)) ||
+          (g_str_equal (key, "auth") && !parse_auth (value, &out->auth, error)))
+        {
+          g_variant_unref (value);
+          return FALSE;
+        }
+    }
+
+  return TRUE;
+}
+
+static const char * const dial_options[] = {
+  "to:s", "from:s", "contact:s", "request-uri:s", "headers:a{ss}", "auth:a{ss}", NULL
+};
+static const char * const accept_options[] = { "headers:a{ss}", NULL };
+static const char * const end_options[] = { "reason:s", "headers:a{ss}", NULL };
+
+/**
+ * hark_call_check_dial_options:
+ * @options: the a{sv} options of Manager1.Dial()
+ *
+ * Checks keys, types and the values of "headers" and "auth"; the URIs are
+ * the caller's to check.
+ */
+gboolean
+hark_call_check_dial_options (GVariant  *options,
+                              GError   **error)
+{
+  g_auto(Options) parsed = { 0 };
+
+  return parse_options (options, dial_options, &parsed, error);
+}
+
+/* ------------------------------------------------------------------------ */
+/* State                                                                     */
+
+static const char *
+reason_for_status (int status)
+{
+  switch (status)
+    {
+    case 401:
+    case 407:
+      return "auth-failed";
+    case 486:
+    case 600:
+      return "busy";
+    case 603:
+      return "declined";
+    case 487:
+      return "cancelled";
+    case 408:
+      return "timeout";
+    case 404:
+    case 410:
+    case 480:
+    case 484:
+    case 502:
+    case 503:
+    case 504:
+    case 604:
+      return "unreachable";
+    default:
+      return status >= 300 && status < 700 ? "rejected" : "failed";
+    }
+}
+
+static void
+set_state (HarkCall   *self,
+           const char *state,
+           const char *reason)
+{
+  if (hark_call_is_terminated (self))
+    return;
+
+  /* StateReason first: a client that reacts to State sees its reason in
+   * the same PropertiesChanged. */
+  if (reason != NULL && g_strcmp0 (hark_dbus_call1_get_state_reason (self->iface), reason) != 0)
+    hark_dbus_call1_set_state_reason (self->iface, reason);
+  if (g_strcmp0 (hark_dbus_call1_get_state (self->iface), state) != 0)
+    hark_dbus_call1_set_state (self->iface, state);
+}
+
+static void
+set_status_code (HarkCall *self,
+                 int       status)
+{
+  if (status >= 200 && status < 700 && !hark_call_is_terminated (self) &&
+      hark_dbus_call1_get_status_code (self->iface) != (guint) status)
+    hark_dbus_call1_set_status_code (self->iface, status);
+}
+
+static void
+set_codec (HarkCall   *self,
+           const char *sdp)
+{
+  g_autofree char *codec = hark_sip_sdp_dup_codec (sdp);
+
+  if (codec != NULL && g_strcmp0 (hark_dbus_call1_get_codec (self->iface), codec) != 0)
+    hark_dbus_call1_set_codec (self->iface, codec);
+}
+
+static void
+forget_handle (HarkCall *self,
+               gboolean  destroy)
+{
+  nua_handle_t *nh = g_steal_pointer (&self->nh);
+
+  if (nh != NULL && destroy)
+    hark_sip_agent_destroy_handle (self->agent, nh);
+}
+
+/* The end of the call: nothing more is sent for it; the manager removes the
+ * objects from the bus a little later. */
+static void
+finish (HarkCall   *self,
+        const char *reason)
+{
+  if (self->ended)
+    return;
+
+  set_state (self, "terminated", reason);
+  self->ended = TRUE;
+
+  hark_dialog_set_state (self->dialog, "terminated");
+  hark_dialog_usage_ended (self->dialog, self);
+  forget_handle (self, TRUE);
+
+  g_signal_emit (self, signals[SIGNAL_ENDED], 0);
+}
+
+static void
+update_dialog_ids (HarkCall    *self,
+                   const sip_t *sip)
+{
+  const sip_to_t *local = self->nh ? nua_handle_local (self->nh) : NULL;
+  const sip_to_t *remote = self->nh ? nua_handle_remote (self->nh) : NULL;
+  const char *local_tag = local ? local->a_tag : NULL;
+  const char *remote_tag = remote ? remote->a_tag : NULL;
+  const char *call_id = NULL;
+
+  if (sip != NULL && sip->sip_call_id != NULL)
+    call_id = sip->sip_call_id->i_id;
+
+  /* Within the dialog From and To name the caller and the callee, whoever
+   * sent the message. */
+  if (sip != NULL && sip->sip_from != NULL && sip->sip_to != NULL)
+    {
+      const char *caller_tag = sip->sip_from->a_tag;
+      const char *callee_tag = sip->sip_to->a_tag;
+
+      if (local_tag == NULL)
+        local_tag = self->incoming ? callee_tag : caller_tag;
+      if (remote_tag == NULL)
+        remote_tag = self->incoming ? caller_tag : callee_tag;
+    }
+
+  hark_dialog_update_ids (self->dialog, call_id, local_tag, remote_tag);
+}
+
+/* What we send is traced from what we asked nua to send: nua gives no copy
+ * of its outgoing messages, so Via, CSeq and the like are not known here. */
+static void
+trace_out (HarkCall   *self,
+           const char *start_line,
+           const char *reason,
+           const char *headers)
+{
+  GVariantBuilder builder;
+  const char *call_id = hark_dialog_get_call_id (self->dialog);
+  g_auto(GStrv) lines = NULL;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a{ss}"));
+  if (call_id != NULL && *call_id != '\0')
+    g_variant_builder_add (&builder, "{ss}", "Call-ID", call_id);
+  if (reason != NULL)
+    g_variant_builder_add (&builder, "{ss}", "Reason", reason);
+
+  lines = g_strsplit (headers ? headers : "", "\r\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      char *colon = strchr (lines[i], ':');
+
+      if (colon == NULL)
+        continue;
+      *colon = '\0';
+      g_variant_builder_add (&builder, "{ss}", lines[i], g_strchug (colon + 1));
+    }
+
+  hark_dialog_trace (self->dialog, "out", start_line, g_variant_builder_end (&builder));
+}
+
+static void
+trace_out_request (HarkCall   *self,
+                   const char *method,
+                   const char *uri,
+                   const char *reason,
+                   const char *headers)
+{
+  g_autofree char *line = g_strdup_printf ("%s %s SIP/2.0", method, uri ? uri : "");
+
+  trace_out (self, line, reason, headers);
+}
+
+static void
+trace_out_response (HarkCall   *self,
+                    int         status,
+                    const char *reason,
+                    const char *headers)
+{
+  const char *phrase = sip_status_phrase (status);
+  g_autofree char *line = g_strdup_printf ("SIP/2.0 %03d %s", status, phrase ? phrase : "");
+
+  trace_out (self, line, reason, headers);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Sending                                                                   */
+
+static void
+send_bye (HarkCall   *self,
+          const char *reason,
+          const char *headers)
+{
+  if (self->nh == NULL || self->bye_sent)
+    return;
+
+  self->bye_sent = TRUE;
+  self->bye_waits_for_ack = FALSE;
+  if (self->end_reason == NULL)
+    self->end_reason = "local-hangup";
+  set_state (self, "terminating", NULL);
+  hark_dialog_set_state (self->dialog, "terminating");
+
+  nua_bye (self->nh,
+           TAG_IF (reason != NULL, SIPTAG_REASON_STR (reason)),
+           TAG_IF (headers != NULL, SIPTAG_HEADER_STR (headers)),
+           TAG_END ());
+  trace_out_request (self, "BYE", self->remote_target, reason, headers);
+}
+
+static void
+send_final_response (HarkCall   *self,
+                     int         status,
+                     const char *reason,
+                     const char *headers,
+                     const char *end_reason)
+{
+  const char *phrase = sip_status_phrase (status);
+
+  self->end_reason = end_reason;
+  set_status_code (self, status);
+  set_state (self, "terminating", NULL);
+  hark_dialog_set_state (self->dialog, "terminating");
+
+  nua_respond (self->nh, status, phrase ? phrase : "Rejected",
+               TAG_IF (reason != NULL, SIPTAG_REASON_STR (reason)),
+               TAG_IF (headers != NULL, SIPTAG_HEADER_STR (headers)),
+               TAG_END ());
+  trace_out_response (self, status, reason, headers);
+}
+
+static gboolean
+check_not_ended (HarkCall  *self,
+                 GError   **error)
+{
+  const char *state = hark_dbus_call1_get_state (self->iface);
+
+  if (g_str_equal (state, "terminated") || g_str_equal (state, "terminating") ||
+      self->nh == NULL)
+    {
+      g_set_error (error, HARK_ERROR, HARK_ERROR_INVALID_STATE,
+                   "The call is %s", g_str_equal (state, "terminated") ? "over" : "ending");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * hark_call_hangup:
+ * @options: (nullable): "reason" and "headers"
+ *
+ * Ends the call by the rules of its state: CANCEL while an outgoing call
+ * waits for an answer, 486 Busy Here while an incoming one rings, BYE once
+ * answered (an answered incoming call waits for the ACK first).
+ *
+ * Returns: %FALSE with @error set (InvalidState, InvalidArgument) if nothing
+ *   was sent
+ */
+gboolean
+hark_call_hangup (HarkCall  *self,
+                  GVariant  *options,
+                  GError   **error)
+{
+  g_auto(Options) parsed = { 0 };
+  const char *state;
+
+  g_return_val_if_fail (HARK_IS_CALL (self), FALSE);
+
+  if (!check_not_ended (self, error) || !parse_options (options, end_options, &parsed, error))
+    return FALSE;
+
+  state = hark_dbus_call1_get_state (self->iface);
+
+  if (self->incoming && (g_str_equal (state, "ringing") || g_str_equal (state, "early")))
+    {
+      send_final_response (self, 486, parsed.reason, parsed.headers,
+                           "local-hangup");
+      return TRUE;
+    }
+
+  if (!self->incoming && !g_str_equal (state, "active") && !g_str_equal (state, "held"))
+    {
+      /* RFC 5407 section 2: a caller ends an early dialog with CANCEL. If a
+       * 2xx crosses it, the call is ACKed and then ended with BYE. */
+      self->cancel_sent = TRUE;
+      self->end_reason = "cancelled";
+      set_state (self, "terminating", NULL);
+      hark_dialog_set_state (self->dialog, "terminating");
+      nua_cancel (self->nh,
+                  TAG_IF (parsed.reason != NULL, SIPTAG_REASON_STR (parsed.reason)),
+                  TAG_IF (parsed.headers != NULL, SIPTAG_HEADER_STR (parsed.headers)),
+                  TAG_END ());
+      trace_out_request (self, "CANCEL", self->request_uri, parsed.reason, parsed.headers);
+      g_free (self->bye_reason);
+      self->bye_reason = g_strdup (parsed.reason);
+      g_free (self->bye_headers);
+      self->bye_headers = g_strdup (parsed.headers);
+      return TRUE;
+    }
+
+  if (self->incoming && !self->ack_received)
+    {
+      /* RFC 3261 section 15 / RFC 6026: no BYE before the ACK of our 2xx;
+       * nua reports the ACK (or its timeout) and the BYE goes then. */
+      self->bye_waits_for_ack = TRUE;
+      self->end_reason = "local-hangup";
+      g_free (self->bye_reason);
+      self->bye_reason = g_steal_pointer (&parsed.reason);
+      g_free (self->bye_headers);
+      self->bye_headers = g_steal_pointer (&parsed.headers);
+      set_state (self, "terminating", NULL);
+      hark_dialog_set_state (self->dialog, "terminating");
+      return TRUE;
+    }
+
+  send_bye (self, parsed.reason, parsed.headers);
+  return TRUE;
+}
+
+/* ------------------------------------------------------------------------ */
+/* nua events                                                                */
+
+static void
+handle_r_invite (HarkCall    *self,
+                 int          status,
+                 const sip_t *sip,
+                 tagi_t       tags[])
+{
+  if ((status == 401 || status == 407) && self->auth != NULL && !self->auth_tried && sip != NULL)
+    {
+      const msg_auth_t *challenge = status == 401
+                                    ? (const msg_auth_t *) sip->sip_www_authenticate
+                                    : (const msg_auth_t *) sip->sip_proxy_authenticate;
+      g_autofree char *credentials = NULL;
+
+      self->auth_tried = TRUE;
+      if (g_str_has_prefix (self->auth, "Digest::") && challenge != NULL)
+        {
+          /* No realm given: answer the realm of the challenge. */
+          const char *realm = msg_params_find (challenge->au_params, "realm=");
+
+          if (realm != NULL)
+            credentials = g_strdup_printf ("Digest:%s%s", realm, self->auth + strlen ("Digest:"));
+        }
+      nua_authenticate (self->nh, NUTAG_AUTH (credentials ? credentials : self->auth),
+                        TAG_END ());
+      return;
+    }
+
+  if (status >= 100 && status < 200)
+    {
+      if (status == 100 || self->cancel_sent)
+        return;
+      /* 180 says the phone rings; a 183 (or any 1xx) with a body brings
+       * early media. */
+      if (sip != NULL && sip->sip_payload != NULL && status != 180)
+        set_state (self, "early", NULL);
+      else
+        set_state (self, "ringing", NULL);
+      return;
+    }
+
+  set_status_code (self, status);
+
+  if (status >= 200 && status < 300)
+    {
+      trace_out_request (self, "ACK", self->remote_target, NULL, NULL);
+      return;
+    }
+
+  if (self->end_reason == NULL || !(self->cancel_sent && status == 487))
+    self->end_reason = reason_for_status (status);
+
+  if (status == 401 || status == 407)
+    /* No credentials to try (again): nua waits for nua_authenticate() that
+     * will not come. */
+    finish (self, "auth-failed");
+}
+
+static void
+handle_i_state (HarkCall    *self,
+                int          status,
+                const sip_t *sip,
+                tagi_t       tags[])
+{
+  int callstate = nua_callstate_init;
+  const char *local_sdp = NULL;
+  const char *remote_sdp = NULL;
+  int answer_recv = 0;
+  int answer_sent = 0;
+
+  tl_gets (tags,
+           NUTAG_CALLSTATE_REF (callstate),
+           SOATAG_LOCAL_SDP_STR_REF (local_sdp),
+           SOATAG_REMOTE_SDP_STR_REF (remote_sdp),
+           NUTAG_ANSWER_RECV_REF (answer_recv),
+           NUTAG_ANSWER_SENT_REF (answer_sent),
+           TAG_END ());
+
+  /* The answerer lists what it accepted: our answer for incoming calls,
+   * the peer's for outgoing ones. */
+  if (answer_recv && remote_sdp != NULL)
+    set_codec (self, remote_sdp);
+  else if (answer_sent && local_sdp != NULL)
+    set_codec (self, local_sdp);
+
+  update_dialog_ids (self, sip);
+
+  switch ((enum nua_callstate) callstate)
+    {
+    case nua_callstate_completing:
+    case nua_callstate_completed:
+    case nua_callstate_ready:
+      if (callstate == nua_callstate_ready)
+        self->ack_received = TRUE;
+      hark_dialog_set_state (self->dialog, self->cancel_sent || self->bye_sent ||
+                             self->bye_waits_for_ack ? "terminating" : "confirmed");
+
+      if (self->cancel_sent && !self->incoming)
+        {
+          /* Our CANCEL lost the race against a 2xx: end it with BYE. */
+          if (callstate == nua_callstate_ready)
+            send_bye (self, self->bye_reason, self->bye_headers);
+          return;
+        }
+      if (self->bye_waits_for_ack)
+        {
+          if (callstate == nua_callstate_ready)
+            send_bye (self, self->bye_reason, self->bye_headers);
+          return;
+        }
+      if (!self->bye_sent)
+        set_state (self, "active", "answered");
+      break;
+
+    case nua_callstate_terminating:
+      set_state (self, "terminating", NULL);
+      hark_dialog_set_state (self->dialog, "terminating");
+      break;
+
+    case nua_callstate_terminated:
+      if (self->end_reason == NULL)
+        self->end_reason = status >= 300 ? reason_for_status (status) : "failed";
+      finish (self, self->end_reason);
+      break;
+
+    case nua_callstate_init:
+    case nua_callstate_authenticating:
+    case nua_callstate_calling:
+    case nua_callstate_proceeding:
+    case nua_callstate_received:
+    case nua_callstate_early:
+    default:
+      break;
+    }
+}
+
+static gboolean
+event_brings_message (nua_event_t event)
+{
+  switch (event)
+    {
+    case nua_i_invite:
+    case nua_i_ack:
+    case nua_i_bye:
+    case nua_i_cancel:
+    case nua_i_info:
+    case nua_i_update:
+    case nua_i_prack:
+    case nua_i_refer:
+    case nua_i_notify:
+    case nua_i_options:
+    case nua_i_message:
+    case nua_r_invite:
+    case nua_r_bye:
+    case nua_r_cancel:
+    case nua_r_info:
+    case nua_r_update:
+    case nua_r_prack:
+    case nua_r_refer:
+      return TRUE;
+    default:
+      return FALSE;
+    }
+}
+
+static void
+call_event_cb (HarkSipAgent *agent,
+               nua_event_t   event,
+               int           status,
+               const char   *phrase,
+               nua_handle_t *nh,
+               const sip_t  *sip,
+               tagi_t        tags[],
+               gpointer      user_data)
+{
+  HarkCall *self = user_data;
+  g_autoptr(HarkCall) keep = g_object_ref (self);
+
+  if (self->ended || nh != self->nh)
+    return;
+
+  if (sip != NULL && event_brings_message (event))
+    {
+      hark_dialog_trace_sip (self->dialog, "in", sip);
+      update_dialog_ids (self, sip);
+    }
+
+  switch (event)
+    {
+    case nua_r_invite:
+      if (sip != NULL && sip->sip_contact != NULL && status >= 101 && status < 300)
+        {
+          su_home_t home[1] = { SU_HOME_INIT (home) };
+          char *target = url_as_string (home, sip->sip_contact->m_url);
+
+          g_free (self->remote_target);
+          self->remote_target = target ? g_utf8_make_valid (target, -1) : NULL;
+          su_home_deinit (home);
+        }
+      handle_r_invite (self, status, sip, tags);
+      break;
+
+    case nua_i_state:
+      handle_i_state (self, status, sip, tags);
+      break;
+
+    case nua_i_bye:
+      /* nua answers 200 OK, and 487 to anything still pending (RFC 3261
+       * section 15.1.2). */
+      trace_out_response (self, 200, NULL, NULL);
+      if (self->end_reason == NULL || !self->bye_sent)
+        self->end_reason = "remote-hangup";
+      self->bye_waits_for_ack = FALSE;
+      break;
+
+    case nua_i_cancel:
+      trace_out_response (self, 200, NULL, NULL);
+      trace_out_response (self, 487, NULL, NULL);
+      self->end_reason = "cancelled";
+      set_status_code (self, 487);
+      break;
+
+    case nua_i_ack:
+      self->ack_received = TRUE;
+      if (self->bye_waits_for_ack)
+        send_bye (self, self->bye_reason, self->bye_headers);
+      break;
+
+    case nua_r_bye:
+    case nua_r_cancel:
+    case nua_i_terminated:
+    case nua_i_active:
+    case nua_i_error:
+    default:
+      break;
+    }
+}
+
+static void
+on_agent_shutdown (HarkSipAgent *agent,
+                   HarkCall     *self)
+{
+  /* nua ends the dialog itself while shutting down and frees the handle:
+   * forget it rather than destroy it. */
+  forget_handle (self, FALSE);
+  if (self->end_reason == NULL)
+    self->end_reason = "local-hangup";
+  finish (self, self->end_reason);
+}
+
+/* ------------------------------------------------------------------------ */
+/* D-Bus methods                                                             */
+
+static gboolean
+return_error (GDBusMethodInvocation *invocation,
+              GError                *error)
+{
+  g_dbus_method_invocation_return_gerror (invocation, error);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_accept (HarkDBusCall1         *iface,
+               GDBusMethodInvocation *invocation,
+               GVariant              *options,
+               HarkCall              *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_auto(Options) parsed = { 0 };
+  const char *state = hark_dbus_call1_get_state (iface);
+
+  if (!check_not_ended (self, &error))
+    return return_error (invocation, error);
+  if (!self->incoming)
+    return return_error (invocation,
+                         g_error_new (HARK_ERROR, HARK_ERROR_INVALID_STATE,
+                                      "Only incoming calls can be accepted; this one is outgoing"));
+  if (!g_str_equal (state, "ringing") && !g_str_equal (state, "early"))
+    return return_error (invocation,
+                         g_error_new (HARK_ERROR, HARK_ERROR_INVALID_STATE,
+                                      "The call is already %s", state));
+  if (!parse_options (options, accept_options, &parsed, &error))
+    return return_error (invocation, error);
+
+  set_status_code (self, 200);
+  nua_respond (self->nh, SIP_200_OK,
+               SOATAG_USER_SDP_STR (self->local_sdp),
+               /* The caller listed its codecs by preference: honour it. */
+               SOATAG_RTP_SORT (SOA_RTP_SORT_REMOTE),
+               SOATAG_AUDIO_AUX (HARK_SIP_SDP_AUDIO_AUX),
+               TAG_IF (self->contact_user != NULL, NUTAG_M_USERNAME (self->contact_user)),
+               TAG_IF (parsed.headers != NULL, SIPTAG_HEADER_STR (parsed.headers)),
+               TAG_END ());
+  trace_out_response (self, 200, NULL, parsed.headers);
+  set_state (self, "active", "answered");
+
+  hark_dbus_call1_complete_accept (iface, invocation);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_reject (HarkDBusCall1         *iface,
+               GDBusMethodInvocation *invocation,
+               guint                  code,
+               GVariant              *options,
+               HarkCall              *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_auto(Options) parsed = { 0 };
+  const char *state = hark_dbus_call1_get_state (iface);
+
+  if (!check_not_ended (self, &error))
+    return return_error (invocation, error);
+  if (!self->incoming)
+    return return_error (invocation,
+                         g_error_new (HARK_ERROR, HARK_ERROR_INVALID_STATE,
+                                      "Only incoming calls can be rejected; end outgoing "
+                                      "calls with Hangup()"));
+  if (!g_str_equal (state, "ringing") && !g_str_equal (state, "early"))
+    return return_error (invocation,
+                         g_error_new (HARK_ERROR, HARK_ERROR_INVALID_STATE,
+                                      "The call is already %s; end it with Hangup()", state));
+  if (code == 0)
+    code = 486;
+  if (code < 300 || code > 699)
+    return return_error (invocation,
+                         g_error_new (HARK_ERROR, HARK_ERROR_INVALID_ARGUMENT,
+                                      "Argument “code”: %u is not a final error response "
+                                      "(300–699, or 0 for 486 Busy Here)", code));
+  if (!parse_options (options, end_options, &parsed, &error))
+    return return_error (invocation, error);
+
+  send_final_response (self, code, parsed.reason, parsed.headers,
+                       code == 486 || code == 600 ? "busy" :
+                       code == 603 ? "declined" : "rejected");
+
+  hark_dbus_call1_complete_reject (iface, invocation);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_hangup (HarkDBusCall1         *iface,
+               GDBusMethodInvocation *invocation,
+               GVariant              *options,
+               HarkCall              *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!hark_call_hangup (self, options, &error))
+    return return_error (invocation, error);
+
+  hark_dbus_call1_complete_hangup (iface, invocation);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+/* Everything that needs the media layer: known methods, not there yet. */
+static gboolean
+handle_needs_media (HarkCall              *self,
+                    GDBusMethodInvocation *invocation,
+                    const char            *what)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!check_not_ended (self, &error))
+    return return_error (invocation, error);
+
+  g_dbus_method_invocation_return_error (invocation, HARK_ERROR, HARK_ERROR_NOT_SUPPORTED,
+                                         "%s is not supported by this version of hark-daemon "
+                                         "(%s) yet", what, PACKAGE_VERSION);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_hold (HarkDBusCall1 *iface, GDBusMethodInvocation *invocation, HarkCall *self)
+{
+  return handle_needs_media (self, invocation, "Holding a call");
+}
+
+static gboolean
+handle_resume (HarkDBusCall1 *iface, GDBusMethodInvocation *invocation, HarkCall *self)
+{
+  return handle_needs_media (self, invocation, "Resuming a call");
+}
+
+static gboolean
+handle_send_dtmf (HarkDBusCall1 *iface, GDBusMethodInvocation *invocation,
+                  const char *digits, HarkCall *self)
+{
+  return handle_needs_media (self, invocation, "Sending DTMF");
+}
+
+static gboolean
+handle_transfer (HarkDBusCall1 *iface, GDBusMethodInvocation *invocation,
+                 const char *uri, HarkCall *self)
+{
+  return handle_needs_media (self, invocation, "Transferring a call");
+}
+
+static gboolean
+handle_set_muted (HarkDBusCall1 *iface, GDBusMethodInvocation *invocation,
+                  gboolean muted, HarkCall *self)
+{
+  return handle_needs_media (self, invocation, "Muting a call");
+}
+
+static gboolean
+handle_authenticate (HarkDBusCall1 *iface, GDBusMethodInvocation *invocation,
+                     const char *username, const char *password, HarkCall *self)
+{
+  return handle_needs_media (self, invocation, "Authenticating a call after it was challenged");
+}
+
+static gboolean
+dialog_terminate_cb (gpointer   usage,
+                     GVariant  *options,
+                     GError   **error)
+{
+  return hark_call_hangup (HARK_CALL (usage), options, error);
+}
+
+/* ------------------------------------------------------------------------ */
+/* GObject                                                                   */
+
+static void
+hark_call_dispose (GObject *object)
+{
+  HarkCall *self = (HarkCall *) object;
+
+  if (self->agent != NULL)
+    g_signal_handlers_disconnect_by_data (self->agent, self);
+  forget_handle (self, TRUE);
+  if (self->dialog != NULL)
+    hark_dialog_usage_ended (self->dialog, self);
+  if (self->iface != NULL)
+    g_signal_handlers_disconnect_by_data (self->iface, self);
+  g_clear_object (&self->iface);
+  g_clear_object (&self->object);
+  g_clear_object (&self->dialog);
+  g_clear_object (&self->agent);
+
+  G_OBJECT_CLASS (hark_call_parent_class)->dispose (object);
+}
+
+static void
+hark_call_finalize (GObject *object)
+{
+  HarkCall *self = (HarkCall *) object;
+
+  g_free (self->object_path);
+  g_free (self->local_sdp);
+  g_free (self->remote_target);
+  g_free (self->request_uri);
+  g_free (self->extra_headers);
+  g_free (self->contact);
+  g_free (self->contact_user);
+  if (self->auth != NULL)
+    explicit_bzero (self->auth, strlen (self->auth));
+  g_free (self->auth);
+  g_free (self->bye_reason);
+  g_free (self->bye_headers);
+
+  G_OBJECT_CLASS (hark_call_parent_class)->finalize (object);
+}
+
+static void
+hark_call_class_init (HarkCallClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = hark_call_dispose;
+  object_class->finalize = hark_call_finalize;
+
+  /**
+   * HarkCall::ended:
+   *
+   * The call is terminated: nothing more is sent for it.
+   */
+  signals[SIGNAL_ENDED] =
+    g_signal_new ("ended", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 0);
+}
+
+static void
+hark_call_init (HarkCall *self)
+{
+  self->object_path = hark_path_next ("Call");
+  self->dialog = hark_dialog_new ();
+  self->iface = hark_dbus_call1_skeleton_new ();
+  g_object_set (self->iface,
+                "profile", "/", "dialog", hark_dialog_get_object_path (self->dialog),
+                "direction", "outgoing", "state", "calling", "state-reason", "",
+                "status-code", 0, "remote-uri", "", "remote-name", "", "local-uri", "",
+                "muted", FALSE, "codec", "",
+                NULL);
+
+  g_signal_connect (self->iface, "handle-accept", G_CALLBACK (handle_accept), self);
+  g_signal_connect (self->iface, "handle-reject", G_CALLBACK (handle_reject), self);
+  g_signal_connect (self->iface, "handle-hangup", G_CALLBACK (handle_hangup), self);
+  g_signal_connect (self->iface, "handle-hold", G_CALLBACK (handle_hold), self);
+  g_signal_connect (self->iface, "handle-resume", G_CALLBACK (handle_resume), self);
+  g_signal_connect (self->iface, "handle-send-dtmf", G_CALLBACK (handle_send_dtmf), self);
+  g_signal_connect (self->iface, "handle-transfer", G_CALLBACK (handle_transfer), self);
+  g_signal_connect (self->iface, "handle-set-muted", G_CALLBACK (handle_set_muted), self);
+  g_signal_connect (self->iface, "handle-authenticate", G_CALLBACK (handle_authenticate), self);
+
+  self->object = hark_dbus_object_skeleton_new (self->object_path);
+  hark_dbus_object_skeleton_set_call1 (self->object, self->iface);
+
+  hark_dialog_add_usage (self->dialog, self->object_path, dialog_terminate_cb, self);
+}
+
+static gboolean
+make_local_sdp (HarkCall  *self,
+                GError   **error)
+{
+  guint port = hark_sip_sdp_pick_rtp_port ();
+
+  if (port == 0)
+    {
+      g_set_error (error, HARK_ERROR, HARK_ERROR_FAILED, "No free UDP port for audio");
+      return FALSE;
+    }
+  self->local_sdp = hark_sip_sdp_make_local (hark_sip_agent_get_address (self->agent), port);
+  return TRUE;
+}
+
+static void
+set_text (HarkCall   *self,
+          const char *property,
+          const char *value)
+{
+  g_autofree char *valid = g_utf8_make_valid (value ? value : "", -1);
+
+  g_object_set (self->iface, property, valid, NULL);
+}
+
+/**
+ * hark_call_new_outgoing:
+ * @agent: the profile's SIP agent
+ * @setup: whom to call and how; options must have passed
+ *   hark_call_check_dial_options()
+ *
+ * Returns: (transfer full) (nullable): a call in state "calling", to be
+ *   exported and then started with hark_call_start()
+ */
+HarkCall *
+hark_call_new_outgoing (HarkSipAgent         *agent,
+                        const HarkCallSetup  *setup,
+                        GError              **error)
+{
+  g_autoptr(HarkCall) self = NULL;
+  g_auto(Options) parsed = { 0 };
+
+  g_return_val_if_fail (HARK_IS_SIP_AGENT (agent), NULL);
+  g_return_val_if_fail (setup != NULL && setup->remote_uri != NULL && setup->local_uri != NULL,
+                        NULL);
+
+  if (!parse_options (setup->options, dial_options, &parsed, error))
+    return NULL;
+
+  self = g_object_new (HARK_TYPE_CALL, NULL);
+  self->agent = g_object_ref (agent);
+  self->incoming = FALSE;
+  self->request_uri = g_strdup (setup->request_uri ? setup->request_uri : setup->remote_uri);
+  self->remote_target = g_strdup (self->request_uri);
+  self->extra_headers = g_steal_pointer (&parsed.headers);
+  self->auth = g_steal_pointer (&parsed.auth);
+  self->contact = g_strdup (setup->contact);
+  self->contact_user = g_strdup (setup->contact_user);
+
+  g_object_set (self->iface,
+                "profile", setup->profile_path, "direction", "outgoing", "state", "calling",
+                "remote-uri", setup->remote_uri, "local-uri", setup->local_uri,
+                NULL);
+
+  if (!make_local_sdp (self, error))
+    return NULL;
+
+  self->nh = hark_sip_agent_create_handle (agent, call_event_cb, self,
+                                           SIPTAG_TO_STR (setup->remote_uri),
+                                           SIPTAG_FROM_STR (setup->local_uri),
+                                           TAG_END ());
+  if (self->nh == NULL)
+    {
+      g_set_error (error, HARK_ERROR, HARK_ERROR_FAILED,
+                   "The profile's SIP stack is shutting down");
+      return NULL;
+    }
+
+  g_signal_connect (agent, "shutdown", G_CALLBACK (on_agent_shutdown), self);
+  return g_steal_pointer (&self);
+}
+
+/**
+ * hark_call_new_incoming:
+ * @agent: the agent the INVITE came to
+ * @profile_path: the profile's object path
+ * @nh: the handle nua made for the INVITE
+ * @sip: the INVITE
+ *
+ * Takes @nh over and answers 180 Ringing once hark_call_start() runs.
+ *
+ * Returns: (transfer full): a call in state "ringing"
+ */
+HarkCall *
+hark_call_new_incoming (HarkSipAgent *agent,
+                        const char   *profile_path,
+                        nua_handle_t *nh,
+                        const sip_t  *sip)
+{
+  su_home_t home[1] = { SU_HOME_INIT (home) };
+  HarkCall *self;
+
+  g_return_val_if_fail (HARK_IS_SIP_AGENT (agent), NULL);
+  g_return_val_if_fail (nh != NULL && sip != NULL && sip->sip_from != NULL, NULL);
+
+  self = g_object_new (HARK_TYPE_CALL, NULL);
+  self->agent = g_object_ref (agent);
+  self->incoming = TRUE;
+  self->nh = nh;
+  hark_sip_agent_bind_handle (agent, nh, call_event_cb, self);
+  g_signal_connect (agent, "shutdown", G_CALLBACK (on_agent_shutdown), self);
+
+  g_object_set (self->iface, "profile", profile_path, "direction", "incoming",
+                "state", "ringing", NULL);
+  set_text (self, "remote-uri", url_as_string (home, sip->sip_from->a_url));
+  if (sip->sip_from->a_display != NULL)
+    {
+      char *display = msg_unquote_dup (home, sip->sip_from->a_display);
+
+      set_text (self, "remote-name", g_strstrip (display));
+    }
+  if (sip->sip_to != NULL)
+    set_text (self, "local-uri", url_as_string (home, sip->sip_to->a_url));
+  if (sip->sip_contact != NULL)
+    self->remote_target = g_utf8_make_valid (url_as_string (home, sip->sip_contact->m_url), -1);
+  if (sip->sip_request != NULL && sip->sip_request->rq_url->url_user != NULL)
+    self->contact_user = g_strdup (sip->sip_request->rq_url->url_user);
+  su_home_deinit (home);
+
+  /* Without a port there is no offer to answer; the call is answered
+   * with 488 by nua on Accept(), which is the right outcome. */
+  if (!make_local_sdp (self, NULL))
+    self->local_sdp = g_strdup ("");
+
+  hark_dialog_update_ids (self->dialog, sip->sip_call_id ? sip->sip_call_id->i_id : NULL, NULL,
+                          sip->sip_from->a_tag);
+  hark_dialog_trace_sip (self->dialog, "in", sip);
+
+  return self;
+}
+
+/**
+ * hark_call_start:
+ *
+ * Sends the INVITE of an outgoing call or the 180 Ringing of an incoming
+ * one. Called once the objects are on the bus, so that every message has a
+ * Trace a client can see.
+ */
+void
+hark_call_start (HarkCall *self)
+{
+  g_return_if_fail (HARK_IS_CALL (self));
+
+  if (self->nh == NULL)
+    return;
+
+  if (self->incoming)
+    {
+      nua_respond (self->nh, SIP_180_RINGING,
+                   TAG_IF (self->contact_user != NULL, NUTAG_M_USERNAME (self->contact_user)),
+                   TAG_END ());
+      trace_out_response (self, 180, NULL, NULL);
+      update_dialog_ids (self, NULL);
+      return;
+    }
+
+  nua_invite (self->nh,
+              NUTAG_URL (self->request_uri),
+              SOATAG_USER_SDP_STR (self->local_sdp),
+              SOATAG_AUDIO_AUX (HARK_SIP_SDP_AUDIO_AUX),
+              TAG_IF (self->contact != NULL, SIPTAG_CONTACT_STR (self->contact)),
+              TAG_IF (self->contact_user != NULL, NUTAG_M_USERNAME (self->contact_user)),
+              TAG_IF (self->extra_headers != NULL, SIPTAG_HEADER_STR (self->extra_headers)),
+              TAG_END ());
+  trace_out_request (self, "INVITE", self->request_uri, NULL, self->extra_headers);
+}
+
+const char *
+hark_call_get_object_path (HarkCall *self)
+{
+  g_return_val_if_fail (HARK_IS_CALL (self), NULL);
+  return self->object_path;
+}
+
+HarkDBusObjectSkeleton *
+hark_call_get_object (HarkCall *self)
+{
+  g_return_val_if_fail (HARK_IS_CALL (self), NULL);
+  return self->object;
+}
+
+HarkDialog *
+hark_call_get_dialog (HarkCall *self)
+{
+  g_return_val_if_fail (HARK_IS_CALL (self), NULL);
+  return self->dialog;
+}
+
+gboolean
+hark_call_is_terminated (HarkCall *self)
+{
+  g_return_val_if_fail (HARK_IS_CALL (self), TRUE);
+  return g_strcmp0 (hark_dbus_call1_get_state (self->iface), "terminated") == 0;
+}
