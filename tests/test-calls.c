@@ -589,11 +589,14 @@ int
 main (int   argc,
       char *argv[])
 {
+  g_autofree char *sipp_path = NULL;
+
   g_test_init (&argc, &argv, NULL);
   /* Registers the D-Bus error names, so replies map back to HARK_ERROR. */
   (void) hark_error_quark ();
 
-  if (g_find_program_in_path ("sipp") == NULL)
+  sipp_path = g_find_program_in_path ("sipp");
+  if (sipp_path == NULL)
     {
       g_test_skip ("sipp is not installed");
       return g_test_run ();
