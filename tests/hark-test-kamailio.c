@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <string.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
@@ -314,6 +315,15 @@ hark_test_kamailio_rpc (HarkTestKamailio  *self,
   return out;
 }
 
+/* Runs in the child before exec: when the test process dies (a failed
+ * assertion aborts it before any teardown), Kamailio gets SIGTERM instead
+ * of living on as an orphan holding its ports. */
+static void
+child_setup (gpointer user_data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+
 static gboolean
 launch (HarkTestKamailio  *self,
         GError           **error)
@@ -334,6 +344,7 @@ launch (HarkTestKamailio  *self,
     }
 
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_INHERIT);
+  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
   g_subprocess_launcher_take_stdout_fd (launcher, dup (log_fd));
   g_subprocess_launcher_take_stderr_fd (launcher, log_fd);
 
@@ -361,6 +372,11 @@ launch (HarkTestKamailio  *self,
       g_ptr_array_add (argv, g_strdup_printf ("tls:127.0.0.1:%u", self->tls_port));
       g_ptr_array_add (argv, g_strdup ("-A"));
       g_ptr_array_add (argv, g_strdup ("WITH_TLS"));
+    }
+  if (self->options.challenge_invites)
+    {
+      g_ptr_array_add (argv, g_strdup ("-A"));
+      g_ptr_array_add (argv, g_strdup ("WITH_INVITE_AUTH"));
     }
   g_ptr_array_add (argv, NULL);
 

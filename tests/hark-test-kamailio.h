@@ -23,6 +23,8 @@ G_BEGIN_DECLS
  * @no_qop: challenge without qop (RFC 2069 style responses)
  * @one_time_nonce: accept each nonce once only: every request after the
  *   first is challenged again (with stale=true)
+ * @challenge_invites: also challenge each new INVITE with 407 (Proxy-
+ *   Authenticate), as a provider's proxy does, before routing it
  */
 typedef struct {
   const char *password;
@@ -32,6 +34,7 @@ typedef struct {
   guint min_expires;
   gboolean no_qop;
   gboolean one_time_nonce;
+  gboolean challenge_invites;
 } HarkTestKamailioOptions;
 
 typedef struct _HarkTestKamailio HarkTestKamailio;

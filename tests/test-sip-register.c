@@ -735,6 +735,32 @@ test_agent_incoming (void)
   g_assert_null (hark_sip_agent_create_handle (caller, response_cb, NULL, TAG_END ()));
 }
 
+/* Shutting the agent down un-REGISTERs what is registered */
+static void
+test_agent_shutdown (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  gboolean done = FALSE;
+
+  start_kamailio (fixture, NULL);
+  make_agent (fixture, "udp", NULL);
+  fixture->reg = make_register (fixture, "kim", "udp", PASSWORD, 0);
+
+  g_assert_true (hark_sip_register_start (fixture->reg, &error));
+  assert_state_within (fixture->reg, "registered", 5);
+  g_assert_true (hark_test_kamailio_has_binding (fixture->kamailio, "kim"));
+
+  hark_sip_agent_shutdown_async (fixture->agent, NULL, shutdown_cb, &done);
+  g_assert_cmpstr (hark_sip_register_get_state (fixture->reg), ==, "unregistered");
+  g_assert_cmpstr (hark_sip_register_get_state_reason (fixture->reg), ==, "shutdown");
+  g_assert_true (wait_until (flag_set, &done, 6));
+  g_assert_false (hark_test_kamailio_has_binding (fixture->kamailio, "kim"));
+
+  g_assert_false (hark_sip_register_start (fixture->reg, &error));
+  g_assert_error (error, HARK_ERROR, HARK_ERROR_INVALID_STATE);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -770,6 +796,8 @@ main (int   argc,
               fixture_setup, test_refresh, fixture_teardown);
   g_test_add ("/hark/sip/register/stop-async", Fixture, NULL,
               fixture_setup, test_stop_async, fixture_teardown);
+  g_test_add ("/hark/sip/agent/shutdown", Fixture, NULL,
+              fixture_setup, test_agent_shutdown, fixture_teardown);
   g_test_add_func ("/hark/sip/agent/port-in-use", test_agent_port_in_use);
   g_test_add_func ("/hark/sip/agent/contact", test_agent_contact);
   g_test_add_func ("/hark/sip/agent/incoming", test_agent_incoming);

@@ -313,7 +313,7 @@ core_shutdown_timeout_cb (gpointer user_data)
 static void
 core_start_shutdown (Core *core)
 {
-  g_assert (!core->shutdown_started);
+  g_assert (core->timeout_id == 0);
 
   core->shutdown_started = TRUE;
   core->timeout_id = g_timeout_add (SHUTDOWN_TIMEOUT_MS, core_shutdown_timeout_cb, core);
@@ -514,6 +514,36 @@ probe_free_port (const char  *bind_address,
     return 0;
 
   return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+}
+
+static gboolean
+port_is_free (const char *bind_address,
+              guint       port,
+              gboolean    stream)
+{
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(GInetAddress) inet = NULL;
+  g_autoptr(GSocketAddress) address = NULL;
+
+  socket = g_socket_new (G_SOCKET_FAMILY_IPV4,
+                         stream ? G_SOCKET_TYPE_STREAM : G_SOCKET_TYPE_DATAGRAM,
+                         stream ? G_SOCKET_PROTOCOL_TCP : G_SOCKET_PROTOCOL_UDP,
+                         NULL);
+  if (socket == NULL)
+    return FALSE;
+
+  if (is_any_address (bind_address))
+    inet = g_inet_address_new_any (G_SOCKET_FAMILY_IPV4);
+  else
+    inet = g_inet_address_new_from_string (bind_address);
+  if (inet == NULL)
+    return FALSE;
+
+  address = g_inet_socket_address_new (inet, port);
+  if (!g_socket_bind (socket, address, FALSE, NULL))
+    return FALSE;
+  /* a listening TCP socket is what conflicts with Sofia's */
+  return !stream || g_socket_listen (socket, NULL);
 }
 
 static char *
@@ -781,7 +811,9 @@ hark_sip_agent_initable_init (GInitable     *initable,
 
   if (port != 0)
     {
-      nua = create_nua (self, port);
+      /* A nua_create() that fails leaks memory inside Sofia: look first */
+      if (port_is_free (self->bind_address, port, stream))
+        nua = create_nua (self, port);
       if (nua == NULL && !self->port_fallback)
         {
           g_set_error (error, HARK_ERROR, HARK_ERROR_FAILED,
@@ -1374,6 +1406,9 @@ hark_sip_agent_shutdown_async (HarkSipAgent        *self,
 
   if (!self->core->shutdown_started)
     {
+      /* Flag first: handles "destroyed" from ::shutdown handlers are only
+       * forgotten, so that nua can still un-REGISTER them */
+      self->core->shutdown_started = TRUE;
       g_signal_emit (self, signals[SIGNAL_SHUTDOWN], 0);
       core_start_shutdown (self->core);
     }
