@@ -40,6 +40,7 @@ struct _HarkProfile
   HarkRegistration       *registration;
   HarkSipAgent           *agent;
   GCancellable           *cancellable;
+  guint                   password_serial;  /* bumped by every password change */
 };
 
 G_DEFINE_FINAL_TYPE (HarkProfile, hark_profile, G_TYPE_OBJECT)
@@ -94,6 +95,7 @@ static const Setting settings_table[] = {
   { "sigcomp", "sig-comp", "b", VALUE_BOOL },
   { "expires", "expires", "u", VALUE_UINT, NULL, 60, 86400 },
   { "ca-file", "ca-file", "s", VALUE_PATH },
+  { "auto-answer", "auto-answer", "u", VALUE_UINT, NULL, 0, 60000 },
 };
 
 /* Keys handled outside the table: never stored as properties. */
@@ -1091,14 +1093,28 @@ hark_profile_set_default (HarkProfile *self,
     hark_dbus_profile1_set_default (self->iface, !!is_default);
 }
 
+static void
+show_has_password (HarkProfile *self,
+                   gboolean     has_password)
+{
+  if (hark_dbus_profile1_get_has_password (self->iface) != !!has_password)
+    hark_dbus_profile1_set_has_password (self->iface, !!has_password);
+}
+
+/**
+ * hark_profile_set_has_password:
+ *
+ * Called once a password was stored or forgotten; it outranks whatever an
+ * earlier lookup still in flight will find.
+ */
 void
 hark_profile_set_has_password (HarkProfile *self,
                                gboolean     has_password)
 {
   g_return_if_fail (HARK_IS_PROFILE (self));
 
-  if (hark_dbus_profile1_get_has_password (self->iface) != !!has_password)
-    hark_dbus_profile1_set_has_password (self->iface, !!has_password);
+  self->password_serial++;
+  show_has_password (self, has_password);
 }
 
 void
@@ -1111,18 +1127,27 @@ hark_profile_set_contact (HarkProfile *self,
     hark_dbus_profile1_set_contact (self->iface, contact ? contact : "");
 }
 
+typedef struct
+{
+  HarkProfile *profile;
+  guint        serial;   /* password_serial when the lookup started */
+} LookupData;
+
 static void
 password_known_cb (GObject      *source,
                    GAsyncResult *result,
                    gpointer      user_data)
 {
-  g_autoptr(HarkProfile) self = user_data;
+  LookupData *data = user_data;
+  g_autoptr(HarkProfile) self = data->profile;
   g_autofree char *password = NULL;
 
   password = hark_secret_store_lookup_finish (HARK_SECRET_STORE (source), result, NULL);
-  hark_profile_set_has_password (self, password != NULL);
+  if (data->serial == self->password_serial)
+    show_has_password (self, password != NULL);
   if (password != NULL)
     explicit_bzero (password, strlen (password));
+  g_free (data);
 }
 
 /**
@@ -1135,6 +1160,7 @@ void
 hark_profile_start (HarkProfile *self)
 {
   g_autoptr(GError) error = NULL;
+  LookupData *lookup;
 
   g_return_if_fail (HARK_IS_PROFILE (self));
 
@@ -1146,8 +1172,11 @@ hark_profile_start (HarkProfile *self)
       return;
     }
 
+  lookup = g_new0 (LookupData, 1);
+  lookup->profile = g_object_ref (self);
+  lookup->serial = self->password_serial;
   hark_secret_store_lookup_async (hark_profile_store_get_secrets (self->store), self->id,
-                                  self->cancellable, password_known_cb, g_object_ref (self));
+                                  self->cancellable, password_known_cb, lookup);
 
   if (!hark_dbus_profile1_get_auto_register (self->iface))
     return;

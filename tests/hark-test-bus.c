@@ -262,6 +262,9 @@ hark_test_wait_property (GDBusProxy *proxy,
   g_autoptr(GVariant) cached = NULL;
   g_autofree char *expected_str = NULL;
   g_autofree char *cached_str = NULL;
+  g_autoptr(GVariant) fresh = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *fresh_str = NULL;
 
   g_return_val_if_fail (G_IS_DBUS_PROXY (proxy), FALSE);
 
@@ -275,6 +278,20 @@ hark_test_wait_property (GDBusProxy *proxy,
                   g_dbus_proxy_get_interface_name (proxy), property,
                   g_dbus_proxy_get_object_path (proxy),
                   expected_str, cached_str, hark_test_timeout (timeout_ms));
+
+  /* Ask the daemon too: tells a client that missed a PropertiesChanged
+   * from a daemon that never changed the property or never said so. */
+  fresh = g_dbus_connection_call_sync (g_dbus_proxy_get_connection (proxy),
+                                       g_dbus_proxy_get_name (proxy),
+                                       g_dbus_proxy_get_object_path (proxy),
+                                       "org.freedesktop.DBus.Properties", "Get",
+                                       g_variant_new ("(ss)",
+                                                      g_dbus_proxy_get_interface_name (proxy),
+                                                      property),
+                                       G_VARIANT_TYPE ("(v)"), G_DBUS_CALL_FLAGS_NONE, 2000,
+                                       NULL, &error);
+  fresh_str = fresh != NULL ? g_variant_print (fresh, TRUE) : g_strdup (error->message);
+  g_test_message ("  the daemon says now: %s", fresh_str);
   return FALSE;
 }
 
@@ -813,9 +830,10 @@ hark_test_bus_get_object_manager (HarkTestBus *self)
 
   if (self->object_manager == NULL)
     {
+      /* Never auto-start: the harness decides when a daemon runs. */
       self->object_manager =
         hark_dbus_object_manager_client_new_sync (self->connection,
-                                                  G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_NONE,
+                                                  G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_DO_NOT_AUTO_START,
                                                   HARK_TEST_BUS_NAME,
                                                   HARK_TEST_OBJECT_PATH,
                                                   NULL, &error);
@@ -835,7 +853,7 @@ hark_test_bus_get_manager (HarkTestBus *self)
   if (self->manager == NULL)
     {
       self->manager = hark_dbus_manager1_proxy_new_sync (self->connection,
-                                                         G_DBUS_PROXY_FLAGS_NONE,
+                                                         G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START,
                                                          HARK_TEST_BUS_NAME,
                                                          HARK_TEST_OBJECT_PATH,
                                                          NULL, &error);
@@ -843,6 +861,49 @@ hark_test_bus_get_manager (HarkTestBus *self)
     }
 
   return self->manager;
+}
+
+typedef struct {
+  HarkTestBus *self;
+  const char  *owner;
+} ClientsCaughtUp;
+
+static gboolean
+clients_caught_up_cb (gpointer user_data)
+{
+  ClientsCaughtUp *data = user_data;
+  g_autofree char *om_owner = NULL;
+  g_autofree char *manager_owner = NULL;
+  g_autoptr(GVariant) version = NULL;
+
+  om_owner = g_dbus_object_manager_client_get_name_owner (
+    G_DBUS_OBJECT_MANAGER_CLIENT (data->self->object_manager));
+  manager_owner = g_dbus_proxy_get_name_owner (G_DBUS_PROXY (data->self->manager));
+  version = g_dbus_proxy_get_cached_property (G_DBUS_PROXY (data->self->manager), "Version");
+
+  return g_strcmp0 (om_owner, data->owner) == 0 &&
+         g_strcmp0 (manager_owner, data->owner) == 0 &&
+         version != NULL;
+}
+
+gboolean
+hark_test_bus_wait_clients (HarkTestBus *self,
+                            guint        timeout_ms)
+{
+  g_autofree char *owner = NULL;
+  ClientsCaughtUp data;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+
+  owner = hark_test_bus_dup_name_owner (self, HARK_TEST_BUS_NAME);
+  if (owner == NULL)
+    return FALSE;
+
+  hark_test_bus_get_object_manager (self);
+  hark_test_bus_get_manager (self);
+  data.self = self;
+  data.owner = owner;
+  return hark_test_wait_for (clients_caught_up_cb, &data, timeout_ms);
 }
 
 GList *
@@ -1301,6 +1362,14 @@ hark_test_bus_start_daemon_full (HarkTestBus         *self,
     g_ptr_array_add (argv, (gpointer) extra_args[i]);
   g_ptr_array_add (argv, NULL);
 
+  /* The clients exist before the daemon does, so that they see it appear
+   * and fetch GetManagedObjects()/GetAll() after subscribing to signals.
+   * Made while the daemon is already busy (auto-register, say), a client
+   * can apply an InterfacesAdded that is older than its snapshot and keep
+   * stale properties for good. */
+  hark_test_bus_get_object_manager (self);
+  hark_test_bus_get_manager (self);
+
   banner = g_strdup_printf ("=== hark-test-bus: starting hark-daemon, run %u ===\n",
                             ++self->n_daemon_runs);
   append_to_file (self->log_path, banner);
@@ -1334,6 +1403,18 @@ hark_test_bus_start_daemon_full (HarkTestBus         *self,
                    "%s (pid %d) did not own %s within %u ms; log tail:\n%s",
                    HARK_DAEMON_PATH, hark_test_process_get_pid (process), HARK_TEST_BUS_NAME,
                    hark_test_timeout (START_TIMEOUT_MS), tail);
+      return FALSE;
+    }
+
+  if (!hark_test_bus_wait_clients (self, START_TIMEOUT_MS))
+    {
+      g_autofree char *tail = hark_test_bus_dup_log_tail (self, LOG_TAIL_BYTES);
+
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                   "%s owns %s but its objects and Manager1 properties did not load "
+                   "within %u ms; log tail:\n%s",
+                   HARK_DAEMON_PATH, HARK_TEST_BUS_NAME, hark_test_timeout (START_TIMEOUT_MS),
+                   tail);
       return FALSE;
     }
 

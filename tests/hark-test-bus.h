@@ -71,11 +71,15 @@ const char        *hark_test_bus_get_log_path           (HarkTestBus       *self
 const char * const *hark_test_bus_get_environ           (HarkTestBus       *self);
 
 /* Clients on the private bus. The object manager and manager proxy are made
- * on first use and dropped by hark_test_bus_restart_daemon(), so get them
- * again after a restart. */
+ * before hark-daemon starts (or on first use) and never auto-start it; they
+ * are replaced by hark_test_bus_restart_daemon(), so get them again after a
+ * restart. hark_test_bus_wait_clients() waits until both follow the
+ * current owner of the name (after --replace, say) and have loaded. */
 GDBusConnection   *hark_test_bus_get_connection         (HarkTestBus       *self);
 GDBusObjectManager *hark_test_bus_get_object_manager    (HarkTestBus       *self);
 HarkDBusManager1  *hark_test_bus_get_manager            (HarkTestBus       *self);
+gboolean           hark_test_bus_wait_clients           (HarkTestBus       *self,
+                                                         guint              timeout_ms);
 
 /* hark-daemon. */
 void               hark_test_bus_start_daemon           (HarkTestBus       *self);

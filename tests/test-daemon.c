@@ -351,6 +351,7 @@ test_replace (Fixture       *fixture,
   g_assert_true (WIFEXITED (first->wait_status));
 
   /* The new one serves the same objects. */
+  g_assert_true (hark_test_bus_wait_clients (fixture->bus, 5000));
   local = hark_test_bus_find_profile (fixture->bus, "local");
   g_assert_nonnull (local);
   g_assert_true (hark_dbus_profile1_get_default (local));
