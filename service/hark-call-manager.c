@@ -22,6 +22,7 @@
 #include "hark-error.h"
 #include "hark-profile.h"
 #include "hark-profile-store.h"
+#include "hark-secret-store.h"
 #include "hark-uri.h"
 #include "sip/hark-sip-agent.h"
 
@@ -117,6 +118,7 @@ on_incoming_request (HarkSipAgent    *agent,
   const sip_t *sip = message;
   const char *profile_path = g_object_get_data (G_OBJECT (agent), AGENT_PROFILE_KEY);
   g_autoptr(HarkCall) call = NULL;
+  HarkProfile *profile;
 
   if (event != nua_i_invite)
     return FALSE;
@@ -146,6 +148,12 @@ on_incoming_request (HarkSipAgent    *agent,
 
   call = hark_call_new_incoming (agent, profile_path, nh, sip);
   add_call (self, call);
+
+  profile = hark_profile_store_lookup (self->profiles, profile_path, NULL);
+  if (profile != NULL)
+    hark_call_set_auto_answer (call,
+                               hark_dbus_profile1_get_auto_answer (
+                                 hark_profile_get_iface (profile)));
   hark_call_start (call);
 
   g_debug ("Incoming call %s for %s", hark_call_get_object_path (call), profile_path);
@@ -270,6 +278,33 @@ complete_uri (HarkProfile  *profile,
   return g_steal_pointer (&completed);
 }
 
+/* Whom the profile's password belongs to: its user name, the private
+ * identity for IMS (3GPP TS 24.229), else the user part of its AOR. */
+static char *
+dup_auth_username (HarkProfile *profile,
+                   const char  *local_uri)
+{
+  HarkDBusProfile1 *iface = hark_profile_get_iface (profile);
+  const char *username = hark_dbus_profile1_get_username (iface);
+  const char *private_id = hark_dbus_profile1_get_private_id (iface);
+  su_home_t home[1] = { SU_HOME_INIT (home) };
+  g_autofree char *aor = first_aor (profile);
+  char *result = NULL;
+  url_t *url;
+
+  if (g_strcmp0 (hark_dbus_profile1_get_kind (iface), "ims") == 0 &&
+      private_id != NULL && *private_id != '\0')
+    return g_strdup (private_id);
+  if (username != NULL && *username != '\0')
+    return g_strdup (username);
+
+  url = url_make (home, aor ? aor : local_uri);
+  if (url != NULL && url->url_user != NULL && *url->url_user != '\0')
+    result = g_strdup (url->url_user);
+  su_home_deinit (home);
+  return result;
+}
+
 static gboolean
 lookup_uri_option (GVariant    *options,
                    const char  *key,
@@ -315,6 +350,8 @@ hark_call_manager_dial (HarkCallManager       *self,
   HarkProfile *profile;
   HarkSipAgent *agent;
   const char *username;
+  const char *realm;
+  g_autofree char *auth_username = NULL;
 
   g_return_if_fail (HARK_IS_CALL_MANAGER (self));
 
@@ -353,6 +390,8 @@ hark_call_manager_dial (HarkCallManager       *self,
     }
 
   username = hark_dbus_profile1_get_username (hark_profile_get_iface (profile));
+  realm = hark_dbus_profile1_get_realm (hark_profile_get_iface (profile));
+  auth_username = dup_auth_username (profile, local_uri);
 
   setup.profile_path = hark_profile_get_object_path (profile);
   setup.remote_uri = to ? to : remote_uri;
@@ -361,6 +400,10 @@ hark_call_manager_dial (HarkCallManager       *self,
   setup.contact = contact;
   setup.contact_user = username && *username ? username : NULL;
   setup.options = options;
+  setup.secrets = hark_profile_store_get_secrets (self->profiles);
+  setup.profile_id = hark_profile_get_id (profile);
+  setup.auth_username = auth_username;
+  setup.auth_realm = realm && *realm ? realm : NULL;
 
   call = hark_call_new_outgoing (agent, &setup, &error);
   if (call == NULL)

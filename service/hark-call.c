@@ -28,7 +28,14 @@
 #include "hark-call.h"
 #include "hark-error.h"
 #include "hark-paths.h"
+#include "hark-secret-store.h"
 #include "sip/hark-sip-sdp.h"
+
+/* How long a challenged call waits for Authenticate() before it ends */
+#define AUTH_WAIT_SECONDS 30
+
+/* Auto-answer faster than this sends no 180 Ringing first */
+#define AUTO_ANSWER_SILENT_MS 100
 
 /*
  * As for profiles, the generated Call1 skeleton holds the call's public
@@ -57,6 +64,18 @@ struct _HarkCall
   char                   *auth;           /* "Digest:realm:user:password" or NULL */
   gboolean                auth_tried;
 
+  /* The profile's credentials, tried when there is no "auth" option or it
+   * was rejected; the password is looked up only when challenged. */
+  HarkSecretStore        *secrets;
+  char                   *profile_id;
+  char                   *auth_username;
+  char                   *auth_realm;
+  gboolean                profile_auth_tried;
+  GCancellable           *cancellable;
+  char                   *challenge_realm; /* quoted, from the last 401/407 */
+  gboolean                waiting_for_credentials;
+  guint                   auth_wait_id;
+
   /* Termination */
   const char             *end_reason;     /* StateReason once nua says terminated */
   gboolean                cancel_sent;
@@ -66,6 +85,15 @@ struct _HarkCall
   char                   *bye_headers;
   gboolean                ack_received;
   gboolean                ended;
+
+  /* Hold: ours (a=sendonly offered) and what soa says of the audio stream
+   * (SOA_ACTIVE_*: recvonly or inactive once the peer holds us) */
+  gboolean                local_hold;
+  gboolean                reinvite_pending;
+  int                     audio_mode;
+
+  guint                   auto_answer_id;
+  guint                   auto_answer_ms;
 };
 
 G_DEFINE_FINAL_TYPE (HarkCall, hark_call, G_TYPE_OBJECT)
@@ -408,6 +436,10 @@ finish (HarkCall   *self,
 
   set_state (self, "terminated", reason);
   self->ended = TRUE;
+  self->waiting_for_credentials = FALSE;
+  g_clear_handle_id (&self->auth_wait_id, g_source_remove);
+  g_clear_handle_id (&self->auto_answer_id, g_source_remove);
+  g_cancellable_cancel (self->cancellable);
 
   hark_dialog_set_state (self->dialog, "terminated");
   hark_dialog_usage_ended (self->dialog, self);
@@ -589,6 +621,13 @@ hark_call_hangup (HarkCall  *self,
 
   state = hark_dbus_call1_get_state (self->iface);
 
+  if (self->waiting_for_credentials)
+    {
+      /* The INVITE transaction is over (401/407): nothing to CANCEL. */
+      finish (self, "auth-failed");
+      return TRUE;
+    }
+
   if (self->incoming && (g_str_equal (state, "ringing") || g_str_equal (state, "early")))
     {
       send_final_response (self, 486, parsed.reason, parsed.headers,
@@ -638,30 +677,141 @@ hark_call_hangup (HarkCall  *self,
 /* ------------------------------------------------------------------------ */
 /* nua events                                                                */
 
+/* ------------------------------------------------------------------------ */
+/* Authentication                                                            */
+
+/* Answers the pending challenge with @credentials ("Digest:realm:user:pw");
+ * an empty realm is the realm of the challenge. */
+static void
+send_credentials (HarkCall   *self,
+                  const char *credentials)
+{
+  g_autofree char *filled = NULL;
+
+  if (g_str_has_prefix (credentials, "Digest::") && self->challenge_realm != NULL)
+    filled = g_strdup_printf ("Digest:%s%s", self->challenge_realm,
+                              credentials + strlen ("Digest:"));
+
+  self->waiting_for_credentials = FALSE;
+  g_clear_handle_id (&self->auth_wait_id, g_source_remove);
+  nua_authenticate (self->nh, NUTAG_AUTH (filled ? filled : credentials), TAG_END ());
+  trace_out_request (self, "INVITE", self->request_uri, NULL, self->extra_headers);
+
+  if (filled != NULL)
+    explicit_bzero (filled, strlen (filled));
+}
+
+static gboolean
+auth_wait_timeout_cb (gpointer user_data)
+{
+  HarkCall *self = user_data;
+
+  self->auth_wait_id = 0;
+  finish (self, "auth-failed");
+  return G_SOURCE_REMOVE;
+}
+
+/* No (more) credentials to answer with: nua keeps the INVITE waiting for
+ * nua_authenticate(). The call says "auth-failed" and Authenticate() can
+ * continue it for a while; then it ends. */
+static void
+wait_for_credentials (HarkCall *self)
+{
+  self->waiting_for_credentials = TRUE;
+  set_state (self, hark_dbus_call1_get_state (self->iface), "auth-failed");
+  g_clear_handle_id (&self->auth_wait_id, g_source_remove);
+  self->auth_wait_id = g_timeout_add_seconds (AUTH_WAIT_SECONDS, auth_wait_timeout_cb, self);
+}
+
+static void
+profile_password_cb (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(HarkCall) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *password = NULL;
+  g_autofree char *credentials = NULL;
+
+  password = hark_secret_store_lookup_finish (HARK_SECRET_STORE (source), result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || self->ended ||
+      self->nh == NULL)
+    goto out;
+
+  if (password == NULL)
+    {
+      if (error != NULL)
+        g_debug ("No password for the profile of %s: %s", self->object_path, error->message);
+      wait_for_credentials (self);
+      goto out;
+    }
+
+  credentials = g_strdup_printf ("Digest:%s%s%s:%s:%s",
+                                 self->auth_realm ? "\"" : "",
+                                 self->auth_realm ? self->auth_realm : "",
+                                 self->auth_realm ? "\"" : "",
+                                 self->auth_username, password);
+  send_credentials (self, credentials);
+
+out:
+  if (password != NULL)
+    explicit_bzero (password, strlen (password));
+  if (credentials != NULL)
+    explicit_bzero (credentials, strlen (credentials));
+}
+
+/* A 401/407 to our INVITE: the "auth" option first, then the profile's
+ * credentials, each once; then wait for Authenticate(). */
+static void
+handle_challenge (HarkCall    *self,
+                  int          status,
+                  const sip_t *sip)
+{
+  const msg_auth_t *challenge = status == 401
+                                ? (const msg_auth_t *) sip->sip_www_authenticate
+                                : (const msg_auth_t *) sip->sip_proxy_authenticate;
+  const char *realm = challenge ? msg_params_find (challenge->au_params, "realm=") : NULL;
+
+  set_status_code (self, status);
+  if (realm != NULL)
+    {
+      g_free (self->challenge_realm);
+      self->challenge_realm = g_strdup (realm);
+    }
+
+  if (self->cancel_sent)
+    {
+      finish (self, "cancelled");
+      return;
+    }
+
+  if (self->auth != NULL && !self->auth_tried)
+    {
+      self->auth_tried = TRUE;
+      send_credentials (self, self->auth);
+      return;
+    }
+
+  if (self->secrets != NULL && self->auth_username != NULL && !self->profile_auth_tried)
+    {
+      self->profile_auth_tried = TRUE;
+      hark_secret_store_lookup_async (self->secrets, self->profile_id, self->cancellable,
+                                      profile_password_cb, g_object_ref (self));
+      return;
+    }
+
+  wait_for_credentials (self);
+}
+
 static void
 handle_r_invite (HarkCall    *self,
                  int          status,
                  const sip_t *sip,
                  tagi_t       tags[])
 {
-  if ((status == 401 || status == 407) && self->auth != NULL && !self->auth_tried && sip != NULL)
+  if ((status == 401 || status == 407) && sip != NULL)
     {
-      const msg_auth_t *challenge = status == 401
-                                    ? (const msg_auth_t *) sip->sip_www_authenticate
-                                    : (const msg_auth_t *) sip->sip_proxy_authenticate;
-      g_autofree char *credentials = NULL;
-
-      self->auth_tried = TRUE;
-      if (g_str_has_prefix (self->auth, "Digest::") && challenge != NULL)
-        {
-          /* No realm given: answer the realm of the challenge. */
-          const char *realm = msg_params_find (challenge->au_params, "realm=");
-
-          if (realm != NULL)
-            credentials = g_strdup_printf ("Digest:%s%s", realm, self->auth + strlen ("Digest:"));
-        }
-      nua_authenticate (self->nh, NUTAG_AUTH (credentials ? credentials : self->auth),
-                        TAG_END ());
+      handle_challenge (self, status, sip);
       return;
     }
 
@@ -678,6 +828,28 @@ handle_r_invite (HarkCall    *self,
       return;
     }
 
+  if (self->reinvite_pending)
+    {
+      /* A re-INVITE's answer: the call goes on whatever it says. */
+      self->reinvite_pending = FALSE;
+      if (status >= 200 && status < 300)
+        trace_out_request (self, "ACK", self->remote_target, NULL, NULL);
+      else
+        {
+          /* Refused (488, 491 glare after nua's retry…): the streams stay
+           * as they were. */
+          g_debug ("%s: re-INVITE answered %d", self->object_path, status);
+          self->local_hold = !self->local_hold;
+          if (status == 481 || status == 408)
+            {
+              /* The dialog is gone (RFC 5057 section 5.1): end the call */
+              self->end_reason = status == 408 ? "timeout" : "failed";
+              send_bye (self, NULL, NULL);
+            }
+        }
+      return;
+    }
+
   set_status_code (self, status);
 
   if (status >= 200 && status < 300)
@@ -688,11 +860,28 @@ handle_r_invite (HarkCall    *self,
 
   if (self->end_reason == NULL || !(self->cancel_sent && status == 487))
     self->end_reason = reason_for_status (status);
+}
 
-  if (status == 401 || status == 407)
-    /* No credentials to try (again): nua waits for nua_authenticate() that
-     * will not come. */
-    finish (self, "auth-failed");
+static gboolean
+is_established (HarkCall *self)
+{
+  const char *state = hark_dbus_call1_get_state (self->iface);
+
+  return g_str_equal (state, "active") || g_str_equal (state, "held");
+}
+
+/* Held when we hold (sendonly) or the peer does (we may only receive, or
+ * nothing flows at all). */
+static void
+update_hold_state (HarkCall *self)
+{
+  gboolean remote_hold = self->audio_mode == SOA_ACTIVE_RECVONLY ||
+                         self->audio_mode == SOA_ACTIVE_INACTIVE;
+
+  if (self->local_hold || remote_hold)
+    set_state (self, "held", is_established (self) ? NULL : "answered");
+  else
+    set_state (self, "active", "answered");
 }
 
 static void
@@ -708,6 +897,7 @@ handle_i_state (HarkCall    *self,
   int answer_sent = 0;
 
   tl_gets (tags,
+           SOATAG_ACTIVE_AUDIO_REF (self->audio_mode),
            NUTAG_CALLSTATE_REF (callstate),
            SOATAG_LOCAL_SDP_STR_REF (local_sdp),
            SOATAG_REMOTE_SDP_STR_REF (remote_sdp),
@@ -747,7 +937,9 @@ handle_i_state (HarkCall    *self,
             send_bye (self, self->bye_reason, self->bye_headers);
           return;
         }
-      if (!self->bye_sent)
+      if (!self->bye_sent && callstate == nua_callstate_ready)
+        update_hold_state (self);
+      else if (!self->bye_sent && !is_established (self))
         set_state (self, "active", "answered");
       break;
 
@@ -859,6 +1051,13 @@ call_event_cb (HarkSipAgent *agent,
       set_status_code (self, 487);
       break;
 
+    case nua_i_invite:
+      /* A re-INVITE (the first INVITE made the call): soa answers it inside
+       * nua; the hold state follows from nua_i_state. */
+      if (status < 300)
+        trace_out_response (self, 200, NULL, NULL);
+      break;
+
     case nua_i_ack:
       self->ack_received = TRUE;
       if (self->bye_waits_for_ack)
@@ -898,29 +1097,43 @@ return_error (GDBusMethodInvocation *invocation,
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
-static gboolean
-handle_accept (HarkDBusCall1         *iface,
-               GDBusMethodInvocation *invocation,
-               GVariant              *options,
-               HarkCall              *self)
+/**
+ * hark_call_accept:
+ * @options: (nullable): "headers"
+ *
+ * Answers a ringing incoming call with 200 OK and our SDP answer.
+ *
+ * Returns: %FALSE with @error set (InvalidState, InvalidArgument) if
+ *   nothing was sent
+ */
+gboolean
+hark_call_accept (HarkCall  *self,
+                  GVariant  *options,
+                  GError   **error)
 {
-  g_autoptr(GError) error = NULL;
   g_auto(Options) parsed = { 0 };
-  const char *state = hark_dbus_call1_get_state (iface);
+  const char *state;
 
-  if (!check_not_ended (self, &error))
-    return return_error (invocation, error);
+  g_return_val_if_fail (HARK_IS_CALL (self), FALSE);
+
+  state = hark_dbus_call1_get_state (self->iface);
+  if (!check_not_ended (self, error))
+    return FALSE;
   if (!self->incoming)
-    return return_error (invocation,
-                         g_error_new (HARK_ERROR, HARK_ERROR_INVALID_STATE,
-                                      "Only incoming calls can be accepted; this one is outgoing"));
+    {
+      g_set_error (error, HARK_ERROR, HARK_ERROR_INVALID_STATE,
+                   "Only incoming calls can be accepted; this one is outgoing");
+      return FALSE;
+    }
   if (!g_str_equal (state, "ringing") && !g_str_equal (state, "early"))
-    return return_error (invocation,
-                         g_error_new (HARK_ERROR, HARK_ERROR_INVALID_STATE,
-                                      "The call is already %s", state));
-  if (!parse_options (options, accept_options, &parsed, &error))
-    return return_error (invocation, error);
+    {
+      g_set_error (error, HARK_ERROR, HARK_ERROR_INVALID_STATE, "The call is already %s", state);
+      return FALSE;
+    }
+  if (!parse_options (options, accept_options, &parsed, error))
+    return FALSE;
 
+  g_clear_handle_id (&self->auto_answer_id, g_source_remove);
   set_status_code (self, 200);
   nua_respond (self->nh, SIP_200_OK,
                SOATAG_USER_SDP_STR (self->local_sdp),
@@ -932,9 +1145,54 @@ handle_accept (HarkDBusCall1         *iface,
                TAG_END ());
   trace_out_response (self, 200, NULL, parsed.headers);
   set_state (self, "active", "answered");
+  return TRUE;
+}
+
+static gboolean
+handle_accept (HarkDBusCall1         *iface,
+               GDBusMethodInvocation *invocation,
+               GVariant              *options,
+               HarkCall              *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!hark_call_accept (self, options, &error))
+    return return_error (invocation, error);
 
   hark_dbus_call1_complete_accept (iface, invocation);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+auto_answer_cb (gpointer user_data)
+{
+  HarkCall *self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  self->auto_answer_id = 0;
+  if (!hark_call_accept (self, NULL, &error))
+    g_debug ("%s: no auto-answer: %s", self->object_path, error->message);
+  return G_SOURCE_REMOVE;
+}
+
+/**
+ * hark_call_set_auto_answer:
+ * @delay_ms: answer a ringing incoming call after this long; 0 for never
+ *
+ * For profiles with AutoAnswer: Accept() by itself unless the call was
+ * answered, rejected or ended before. Call before hark_call_start(): under
+ * 100 ms the call answers without ringing first.
+ */
+void
+hark_call_set_auto_answer (HarkCall *self,
+                           guint     delay_ms)
+{
+  g_return_if_fail (HARK_IS_CALL (self));
+
+  g_clear_handle_id (&self->auto_answer_id, g_source_remove);
+  self->auto_answer_ms = delay_ms;
+  if (delay_ms > 0 && self->incoming && !self->ended)
+    self->auto_answer_id = g_timeout_add (delay_ms, auto_answer_cb, self);
 }
 
 static gboolean
@@ -969,6 +1227,7 @@ handle_reject (HarkDBusCall1         *iface,
   if (!parse_options (options, end_options, &parsed, &error))
     return return_error (invocation, error);
 
+  g_clear_handle_id (&self->auto_answer_id, g_source_remove);
   send_final_response (self, code, parsed.reason, parsed.headers,
                        code == 486 || code == 600 ? "busy" :
                        code == 603 ? "declined" : "rejected");
@@ -1009,16 +1268,68 @@ handle_needs_media (HarkCall              *self,
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+/* Hold and Resume: a re-INVITE whose offer soa marks a=sendonly for
+ * audio, or back to a=sendrecv. The State follows nua's answer. */
+static gboolean
+send_hold_reinvite (HarkCall  *self,
+                    gboolean   hold,
+                    GError   **error)
+{
+  const char *state = hark_dbus_call1_get_state (self->iface);
+
+  if (!check_not_ended (self, error))
+    return FALSE;
+  if (!is_established (self) || (self->incoming && !self->ack_received))
+    {
+      g_set_error (error, HARK_ERROR, HARK_ERROR_INVALID_STATE,
+                   "The call is %s, not answered yet", state);
+      return FALSE;
+    }
+  if (self->reinvite_pending)
+    {
+      g_set_error (error, HARK_ERROR, HARK_ERROR_INVALID_STATE,
+                   "A hold or resume is already under way");
+      return FALSE;
+    }
+  if (hold == self->local_hold)
+    {
+      g_set_error (error, HARK_ERROR, HARK_ERROR_INVALID_STATE, "%s",
+                   hold ? "The call is already on hold"
+                   : g_str_equal (state, "held") ? "The peer holds the call; only it can resume"
+                   : "The call is not on hold");
+      return FALSE;
+    }
+
+  self->local_hold = hold;
+  self->reinvite_pending = TRUE;
+  nua_invite (self->nh,
+              SOATAG_HOLD (hold ? "audio" : NULL),
+              TAG_IF (self->contact_user != NULL, NUTAG_M_USERNAME (self->contact_user)),
+              TAG_END ());
+  trace_out_request (self, "INVITE", self->remote_target, NULL, NULL);
+  return TRUE;
+}
+
 static gboolean
 handle_hold (HarkDBusCall1 *iface, GDBusMethodInvocation *invocation, HarkCall *self)
 {
-  return handle_needs_media (self, invocation, "Holding a call");
+  g_autoptr(GError) error = NULL;
+
+  if (!send_hold_reinvite (self, TRUE, &error))
+    return return_error (invocation, error);
+  hark_dbus_call1_complete_hold (iface, invocation);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
 static gboolean
 handle_resume (HarkDBusCall1 *iface, GDBusMethodInvocation *invocation, HarkCall *self)
 {
-  return handle_needs_media (self, invocation, "Resuming a call");
+  g_autoptr(GError) error = NULL;
+
+  if (!send_hold_reinvite (self, FALSE, &error))
+    return return_error (invocation, error);
+  hark_dbus_call1_complete_resume (iface, invocation);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
 static gboolean
@@ -1043,10 +1354,35 @@ handle_set_muted (HarkDBusCall1 *iface, GDBusMethodInvocation *invocation,
 }
 
 static gboolean
-handle_authenticate (HarkDBusCall1 *iface, GDBusMethodInvocation *invocation,
-                     const char *username, const char *password, HarkCall *self)
+handle_authenticate (HarkDBusCall1         *iface,
+                     GDBusMethodInvocation *invocation,
+                     const char            *username,
+                     const char            *password,
+                     HarkCall              *self)
 {
-  return handle_needs_media (self, invocation, "Authenticating a call after it was challenged");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *credentials = NULL;
+
+  if (!check_not_ended (self, &error))
+    return return_error (invocation, error);
+  if (!self->waiting_for_credentials)
+    return return_error (invocation,
+                         g_error_new (HARK_ERROR, HARK_ERROR_INVALID_STATE,
+                                      "The call is not waiting for credentials "
+                                      "(only after StateReason “auth-failed”)"));
+  if (*username == '\0' || strpbrk (username, ":\"\r\n") != NULL)
+    return return_error (invocation,
+                         g_error_new (HARK_ERROR, HARK_ERROR_INVALID_ARGUMENT,
+                                      "Argument “username”: empty or contains ':', '\"' or "
+                                      "a line break"));
+
+  credentials = g_strdup_printf ("Digest::%s:%s", username, password);
+  set_state (self, hark_dbus_call1_get_state (self->iface), "");
+  send_credentials (self, credentials);
+  explicit_bzero (credentials, strlen (credentials));
+
+  hark_dbus_call1_complete_authenticate (iface, invocation);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
 static gboolean
@@ -1067,6 +1403,9 @@ hark_call_dispose (GObject *object)
 
   if (self->agent != NULL)
     g_signal_handlers_disconnect_by_data (self->agent, self);
+  g_cancellable_cancel (self->cancellable);
+  g_clear_handle_id (&self->auth_wait_id, g_source_remove);
+  g_clear_handle_id (&self->auto_answer_id, g_source_remove);
   forget_handle (self, TRUE);
   if (self->dialog != NULL)
     hark_dialog_usage_ended (self->dialog, self);
@@ -1076,6 +1415,8 @@ hark_call_dispose (GObject *object)
   g_clear_object (&self->object);
   g_clear_object (&self->dialog);
   g_clear_object (&self->agent);
+  g_clear_object (&self->secrets);
+  g_clear_object (&self->cancellable);
 
   G_OBJECT_CLASS (hark_call_parent_class)->dispose (object);
 }
@@ -1097,6 +1438,10 @@ hark_call_finalize (GObject *object)
   g_free (self->auth);
   g_free (self->bye_reason);
   g_free (self->bye_headers);
+  g_free (self->profile_id);
+  g_free (self->auth_username);
+  g_free (self->auth_realm);
+  g_free (self->challenge_realm);
 
   G_OBJECT_CLASS (hark_call_parent_class)->finalize (object);
 }
@@ -1123,6 +1468,8 @@ static void
 hark_call_init (HarkCall *self)
 {
   self->object_path = hark_path_next ("Call");
+  self->cancellable = g_cancellable_new ();
+  self->audio_mode = SOA_ACTIVE_SENDRECV;
   self->dialog = hark_dialog_new ();
   self->iface = hark_dbus_call1_skeleton_new ();
   g_object_set (self->iface,
@@ -1206,6 +1553,13 @@ hark_call_new_outgoing (HarkSipAgent         *agent,
   self->auth = g_steal_pointer (&parsed.auth);
   self->contact = g_strdup (setup->contact);
   self->contact_user = g_strdup (setup->contact_user);
+  if (setup->secrets != NULL && setup->profile_id != NULL && setup->auth_username != NULL)
+    {
+      self->secrets = g_object_ref (setup->secrets);
+      self->profile_id = g_strdup (setup->profile_id);
+      self->auth_username = g_strdup (setup->auth_username);
+      self->auth_realm = g_strdup (setup->auth_realm);
+    }
 
   g_object_set (self->iface,
                 "profile", setup->profile_path, "direction", "outgoing", "state", "calling",
@@ -1303,6 +1657,15 @@ hark_call_start (HarkCall *self)
 
   if (self->nh == NULL)
     return;
+
+  if (self->incoming && self->auto_answer_ms > 0 &&
+      self->auto_answer_ms < AUTO_ANSWER_SILENT_MS)
+    {
+      /* Answered at once: no 180, which could overtake the 200 through a
+       * proxy with several UDP workers and only confuse the caller. */
+      update_dialog_ids (self, NULL);
+      return;
+    }
 
   if (self->incoming)
     {

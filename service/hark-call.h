@@ -10,6 +10,7 @@
 
 #include "hark-dbus-generated.h"
 #include "hark-dialog.h"
+#include "hark-secret-store.h"
 #include "sip/hark-sip-agent.h"
 
 G_BEGIN_DECLS
@@ -27,6 +28,10 @@ G_DECLARE_FINAL_TYPE (HarkCall, hark_call, HARK, CALL, GObject)
  * @request_uri: (nullable): Request-URI when not @remote_uri
  * @options: (nullable): the a{sv} options of Dial() for "to", "from",
  *   "headers" and "auth"; checked by hark_call_check_dial_options()
+ * @secrets: (nullable): where the profile's password is, for a challenge
+ * @profile_id: (nullable): the profile's id in @secrets
+ * @auth_username: (nullable): the profile's user name for digest auth
+ * @auth_realm: (nullable): the profile's realm; %NULL answers any realm
  */
 typedef struct {
   const char *profile_path;
@@ -36,6 +41,10 @@ typedef struct {
   const char *contact_user;
   const char *request_uri;
   GVariant   *options;
+  HarkSecretStore *secrets;
+  const char *profile_id;
+  const char *auth_username;
+  const char *auth_realm;
 } HarkCallSetup;
 
 gboolean                hark_call_check_dial_options (GVariant          *options,
@@ -55,5 +64,10 @@ gboolean                hark_call_is_terminated     (HarkCall              *self
 gboolean                hark_call_hangup            (HarkCall              *self,
                                                      GVariant              *options,
                                                      GError               **error);
+gboolean                hark_call_accept            (HarkCall              *self,
+                                                     GVariant              *options,
+                                                     GError               **error);
+void                    hark_call_set_auto_answer   (HarkCall              *self,
+                                                     guint                  delay_ms);
 
 G_END_DECLS

@@ -13,6 +13,7 @@
 
 #include "hark-error.h"
 #include "hark-test-bus.h"
+#include "hark-test-kamailio.h"
 
 #define CALL1   "io.github.hark.Hark.Call1"
 #define DIALOG1 "io.github.hark.Hark.Dialog1"
@@ -25,6 +26,9 @@ typedef struct {
   GPtrArray   *states;        /* State values seen in PropertiesChanged */
   GPtrArray   *traces;        /* "in|out start line" of Dialog1.Trace */
   char        *incoming;      /* path from IncomingCall */
+  GPtrArray   *incomings;     /* every path from IncomingCall */
+  HarkTestKamailio *kamailio; /* for the tests through a proxy */
+  char        *password;      /* Kamailio's password */
 } Fixture;
 
 static void
@@ -34,13 +38,18 @@ fixture_setup (Fixture       *fixture,
   fixture->bus = hark_test_bus_new (HARK_TEST_BUS_FLAGS_NONE);
   fixture->states = g_ptr_array_new_with_free_func (g_free);
   fixture->traces = g_ptr_array_new_with_free_func (g_free);
+  fixture->incomings = g_ptr_array_new_with_free_func (g_free);
 }
 
 static void
 fixture_teardown (Fixture       *fixture,
                   gconstpointer  user_data)
 {
+  /* The daemon first: it may still be talking to Kamailio. */
   g_clear_pointer (&fixture->bus, hark_test_bus_free);
+  g_clear_pointer (&fixture->kamailio, hark_test_kamailio_free);
+  g_clear_pointer (&fixture->password, g_free);
+  g_clear_pointer (&fixture->incomings, g_ptr_array_unref);
   g_clear_pointer (&fixture->states, g_ptr_array_unref);
   g_clear_pointer (&fixture->traces, g_ptr_array_unref);
   g_clear_pointer (&fixture->incoming, g_free);
@@ -81,10 +90,11 @@ local_profile_path (Fixture *fixture)
 /* Starts SIPp with @scenario on a free port: a UAS when @target_port is 0,
  * else a UAC calling 127.0.0.1:@target_port. */
 static HarkTestProcess *
-start_sipp (Fixture    *fixture,
-            const char *scenario,
-            guint       target_port,
-            guint      *out_port)
+start_sipp_to (Fixture    *fixture,
+               const char *scenario,
+               guint       target_port,
+               const char *service,
+               guint      *out_port)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *path = scenario_path (scenario);
@@ -121,7 +131,7 @@ start_sipp (Fixture    *fixture,
     {
       target = g_strdup_printf ("127.0.0.1:%u", target_port);
       g_ptr_array_add (argv, "-s");
-      g_ptr_array_add (argv, "hark");
+      g_ptr_array_add (argv, (gpointer) service);
       g_ptr_array_add (argv, target);
     }
   g_ptr_array_add (argv, NULL);
@@ -136,6 +146,15 @@ start_sipp (Fixture    *fixture,
   if (out_port != NULL)
     *out_port = p;
   return process;
+}
+
+static HarkTestProcess *
+start_sipp (Fixture    *fixture,
+            const char *scenario,
+            guint       target_port,
+            guint      *out_port)
+{
+  return start_sipp_to (fixture, scenario, target_port, "hark", out_port);
 }
 
 static void
@@ -309,6 +328,89 @@ on_incoming_call (HarkDBusManager1 *manager,
 {
   g_free (fixture->incoming);
   fixture->incoming = g_strdup (path);
+  g_ptr_array_add (fixture->incomings, g_strdup (path));
+}
+
+/* Kamailio */
+
+static void
+start_kamailio (Fixture  *fixture,
+                gboolean  challenge_invites)
+{
+  g_autofree char *uuid = g_uuid_string_random ();
+  HarkTestKamailioOptions options = { 0 };
+  g_autoptr(GError) error = NULL;
+
+  fixture->password = g_strdup_printf ("kam-%s", uuid);
+  options.password = fixture->password;
+  options.challenge_invites = challenge_invites;
+  fixture->kamailio = hark_test_kamailio_start (&options, &error);
+  g_assert_no_error (error);
+}
+
+static gboolean
+profile_exported_cb (gpointer user_data)
+{
+  gpointer *args = user_data;
+  g_autoptr(HarkDBusProfile1) profile = hark_test_bus_get_profile (args[0], args[1]);
+
+  return profile != NULL;
+}
+
+/* A profile of @user at Kamailio; with @extra settings (a{sv}, floating). */
+static HarkDBusProfile1 *
+create_kamailio_profile (Fixture    *fixture,
+                         const char *user,
+                         const char *password,
+                         GVariant   *extra)
+{
+  HarkDBusManager1 *manager = hark_test_bus_get_manager (fixture->bus);
+  g_autofree char *aor = g_strdup_printf ("sip:%s@127.0.0.1", user);
+  g_autofree char *registrar = hark_test_kamailio_dup_uri (fixture->kamailio, "udp");
+  g_autoptr(GVariantDict) dict = g_variant_dict_new (extra);
+  const char *aors[] = { aor, NULL };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+  gpointer args[2];
+
+  g_variant_dict_insert (dict, "name", "s", user);
+  g_variant_dict_insert_value (dict, "aors", g_variant_new_strv (aors, -1));
+  g_variant_dict_insert (dict, "registrar", "s", registrar);
+  g_variant_dict_insert (dict, "transport", "s", "udp");
+  g_variant_dict_insert (dict, "expires", "u", 120);
+  if (password != NULL)
+    g_variant_dict_insert (dict, "password", "s", password);
+
+  hark_dbus_manager1_call_create_profile_sync (manager, g_variant_dict_end (dict), &path,
+                                               NULL, &error);
+  g_assert_no_error (error);
+  args[0] = fixture->bus;
+  args[1] = path;
+  g_assert_true (hark_test_wait_for (profile_exported_cb, args, 5000));
+  return hark_test_bus_get_profile (fixture->bus, path);
+}
+
+static void
+register_at_kamailio (Fixture          *fixture,
+                      HarkDBusProfile1 *profile,
+                      const char       *user)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+  g_autoptr(GDBusInterface) registration = NULL;
+
+  g_assert_true (hark_test_wait_property_boolean (G_DBUS_PROXY (profile), "HasPassword",
+                                                  TRUE, 5000));
+  hark_dbus_profile1_call_register_sync (profile, &path, NULL, &error);
+  g_assert_no_error (error);
+  hark_test_iterate (100);
+  registration = g_dbus_object_manager_get_interface (hark_test_bus_get_object_manager (
+                                                        fixture->bus),
+                                                      path, "io.github.hark.Hark.Registration1");
+  g_assert_nonnull (registration);
+  g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (registration), "State",
+                                                 "registered", 15000));
+  g_assert_true (hark_test_kamailio_has_binding (fixture->kamailio, user));
 }
 
 /* Tests */
@@ -361,7 +463,7 @@ test_outgoing_answer_hangup (Fixture       *fixture,
   assert_invalid_state (error);
   g_clear_error (&error);
   /* Media is another issue. */
-  hark_dbus_call1_call_hold_sync (call, NULL, &error);
+  hark_dbus_call1_call_send_dtmf_sync (call, "1", NULL, &error);
   g_assert_error (error, HARK_ERROR, HARK_ERROR_NOT_SUPPORTED);
   g_clear_error (&error);
 
@@ -585,6 +687,547 @@ test_dial_errors (Fixture       *fixture,
                                                    "/io/github/hark/Hark/Call/1"));
 }
 
+/* Kamailio challenges every INVITE (407): the caller's profile answers
+ * with its own credentials, from the Secret Service. */
+static void
+test_auth_profile (Fixture       *fixture,
+                   gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HarkDBusProfile1) alice = NULL;
+  g_autoptr(HarkDBusProfile1) bob = NULL;
+  g_autoptr(HarkDBusCall1) call = NULL;
+  g_autoptr(HarkDBusCall1) incoming = NULL;
+  g_autoptr(HarkDBusDialog1) dialog = NULL;
+  g_autofree char *uri = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *log = NULL;
+
+  start_kamailio (fixture, TRUE);
+  g_signal_connect (hark_test_bus_get_manager (fixture->bus), "incoming-call",
+                    G_CALLBACK (on_incoming_call), fixture);
+  bob = create_kamailio_profile (fixture, "bob", fixture->password, NULL);
+  register_at_kamailio (fixture, bob, "bob");
+  alice = create_kamailio_profile (fixture, "alice", fixture->password, NULL);
+  g_assert_true (hark_test_wait_property_boolean (G_DBUS_PROXY (alice), "HasPassword",
+                                                  TRUE, 5000));
+
+  uri = g_strdup_printf ("sip:bob@127.0.0.1:%u",
+                         hark_test_kamailio_get_port (fixture->kamailio, "udp"));
+  path = dial (fixture, g_dbus_proxy_get_object_path (G_DBUS_PROXY (alice)), uri, NULL, &error);
+  g_assert_no_error (error);
+  call = get_call (fixture, path);
+  dialog = get_dialog (fixture, call);
+
+  incoming = wait_incoming (fixture);
+  g_assert_cmpstr (hark_dbus_call1_get_profile (incoming), ==,
+                   g_dbus_proxy_get_object_path (G_DBUS_PROXY (bob)));
+  hark_dbus_call1_call_accept_sync (incoming, g_variant_new ("a{sv}", NULL), NULL, &error);
+  g_assert_no_error (error);
+
+  g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (call), "State", "active", 10000));
+  g_assert_cmpstr (hark_dbus_call1_get_state_reason (call), ==, "answered");
+  /* The first INVITE was challenged, the second one carried credentials */
+  g_assert_cmpuint (hark_test_kamailio_count_requests (fixture->kamailio, "INVITE"), >=, 2);
+  /* Authenticate() only continues a call that waits for credentials */
+  hark_dbus_call1_call_authenticate_sync (call, "alice", "x", NULL, &error);
+  assert_invalid_state (error);
+  g_clear_error (&error);
+
+  hark_dbus_call1_call_hangup_sync (call, g_variant_new ("a{sv}", NULL), NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (call), "State", "terminated",
+                                                 10000));
+  g_assert_cmpstr (hark_dbus_call1_get_state_reason (call), ==, "local-hangup");
+  g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (incoming), "State", "terminated",
+                                                 10000));
+  g_assert_cmpstr (hark_dbus_call1_get_state_reason (incoming), ==, "remote-hangup");
+
+  /* The password never reaches the log. */
+  log = hark_test_bus_read_log (fixture->bus);
+  g_assert_null (strstr (log, fixture->password));
+}
+
+/* A wrong password: the call waits with StateReason auth-failed until
+ * Authenticate() brings the right one. */
+static void
+test_auth_retry (Fixture       *fixture,
+                 gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HarkDBusProfile1) alice = NULL;
+  g_autoptr(HarkDBusProfile1) bob = NULL;
+  g_autoptr(HarkDBusCall1) call = NULL;
+  g_autoptr(HarkDBusCall1) call2 = NULL;
+  g_autoptr(HarkDBusCall1) incoming = NULL;
+  g_autofree char *uri = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *path2 = NULL;
+
+  start_kamailio (fixture, TRUE);
+  g_signal_connect (hark_test_bus_get_manager (fixture->bus), "incoming-call",
+                    G_CALLBACK (on_incoming_call), fixture);
+  bob = create_kamailio_profile (fixture, "bob", fixture->password, NULL);
+  register_at_kamailio (fixture, bob, "bob");
+  alice = create_kamailio_profile (fixture, "alice", "wrong", NULL);
+  g_assert_true (hark_test_wait_property_boolean (G_DBUS_PROXY (alice), "HasPassword",
+                                                  TRUE, 5000));
+
+  uri = g_strdup_printf ("sip:bob@127.0.0.1:%u",
+                         hark_test_kamailio_get_port (fixture->kamailio, "udp"));
+  path = dial (fixture, g_dbus_proxy_get_object_path (G_DBUS_PROXY (alice)), uri, NULL, &error);
+  g_assert_no_error (error);
+  call = get_call (fixture, path);
+
+  g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (call), "StateReason",
+                                                 "auth-failed", 10000));
+  g_assert_cmpstr (hark_dbus_call1_get_state (call), ==, "calling");
+  g_assert_cmpuint (hark_dbus_call1_get_status_code (call), ==, 407);
+  g_assert_null (fixture->incoming);
+
+  hark_dbus_call1_call_authenticate_sync (call, "al:ice", "x", NULL, &error);
+  g_assert_error (error, HARK_ERROR, HARK_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  hark_dbus_call1_call_authenticate_sync (call, "alice", fixture->password, NULL, &error);
+  g_assert_no_error (error);
+
+  incoming = wait_incoming (fixture);
+  hark_dbus_call1_call_reject_sync (incoming, 603, g_variant_new ("a{sv}", NULL), NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (call), "State", "terminated",
+                                                 10000));
+  g_assert_cmpstr (hark_dbus_call1_get_state_reason (call), ==, "declined");
+  g_assert_cmpuint (hark_dbus_call1_get_status_code (call), ==, 603);
+
+  /* The "auth" option is tried before the profile's password; giving up
+   * while the call waits for credentials sends nothing more. */
+  path2 = dial (fixture, g_dbus_proxy_get_object_path (G_DBUS_PROXY (alice)), uri,
+                g_variant_new_parsed ("{'auth': <{'username': 'alice', 'password': 'bad'}>}"),
+                &error);
+  g_assert_no_error (error);
+  call2 = get_call (fixture, path2);
+  g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (call2), "StateReason",
+                                                 "auth-failed", 10000));
+  hark_dbus_call1_call_hangup_sync (call2, g_variant_new ("a{sv}", NULL), NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (call2), "State", "terminated",
+                                                 5000));
+  g_assert_cmpstr (hark_dbus_call1_get_state_reason (call2), ==, "auth-failed");
+  g_assert_cmpuint (fixture->incomings->len, ==, 1);
+}
+
+/* Hold()/Resume() as re-INVITEs (a=sendonly, then sendrecv again); then
+ * the peer holds us (a=sendonly in its re-INVITE): State "held" too, and
+ * only the peer can resume. */
+static void
+test_hold_resume (Fixture       *fixture,
+                  gconstpointer  user_data)
+{
+  const char * const expected[] = { "active", "held", "active", "held", "active", "terminated",
+                                    NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HarkDBusCall1) call = NULL;
+  g_autofree char *uri = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *states = NULL;
+  HarkTestProcess *sipp;
+  guint port;
+
+  sipp = start_sipp (fixture, "uas-hold.xml", 0, &port);
+  uri = g_strdup_printf ("sip:bob@127.0.0.1:%u", port);
+  path = dial (fixture, "/", uri, NULL, &error);
+  g_assert_no_error (error);
+  call = get_call (fixture, path);
+
+  /* Not before the call is answered */
+  hark_dbus_call1_call_resume_sync (call, NULL, &error);
+  assert_invalid_state (error);
+  g_clear_error (&error);
+
+  g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (call), "State", "active", 10000));
+  hark_dbus_call1_call_resume_sync (call, NULL, &error);
+  assert_invalid_state (error);
+  g_clear_error (&error);
+
+  hark_dbus_call1_call_hold_sync (call, NULL, &error);
+  g_assert_no_error (error);
+  /* One re-INVITE at a time */
+  hark_dbus_call1_call_hold_sync (call, NULL, &error);
+  assert_invalid_state (error);
+  g_clear_error (&error);
+  g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (call), "State", "held", 10000));
+
+  hark_dbus_call1_call_resume_sync (call, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (call), "State", "active", 10000));
+
+  /* The peer holds us */
+  g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (call), "State", "held", 10000));
+  hark_dbus_call1_call_resume_sync (call, NULL, &error);
+  assert_invalid_state (error);
+  g_clear_error (&error);
+  g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (call), "State", "active", 10000));
+
+  hark_dbus_call1_call_hangup_sync (call, g_variant_new ("a{sv}", NULL), NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (call), "State", "terminated",
+                                                 10000));
+  assert_sipp_passed (fixture, sipp, "uas-hold.xml");
+
+  states = describe_states (fixture->states);
+  g_test_message ("States: %s", states);
+  g_assert_true (states_contain_in_order (fixture->states, expected));
+}
+
+/* Call waiting: a second call rings while the first is active; Hold the
+ * first, Accept the second. */
+static void
+test_call_waiting (Fixture       *fixture,
+                   gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HarkDBusCall1) first = NULL;
+  g_autoptr(HarkDBusCall1) second = NULL;
+  g_autofree char *first_path = NULL;
+  HarkDBusManager1 *manager = hark_test_bus_get_manager (fixture->bus);
+  HarkTestProcess *sipp_first;
+  HarkTestProcess *sipp_second;
+  guint port = local_profile_port (fixture);
+
+  g_signal_connect (manager, "incoming-call", G_CALLBACK (on_incoming_call), fixture);
+  sipp_first = start_sipp (fixture, "uac-held.xml", port, NULL);
+  first = wait_incoming (fixture);
+  first_path = g_strdup (fixture->incoming);
+  hark_dbus_call1_call_accept_sync (first, g_variant_new ("a{sv}", NULL), NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (first), "State", "active", 5000));
+  /* Hold needs the ACK of our 2xx first */
+  hark_test_iterate (300);
+
+  g_clear_pointer (&fixture->incoming, g_free);
+  sipp_second = start_sipp (fixture, "uac-call.xml", port, NULL);
+  second = wait_incoming (fixture);
+  g_assert_cmpstr (fixture->incoming, !=, first_path);
+  g_assert_cmpstr (hark_dbus_call1_get_state (second), ==, "ringing");
+  g_assert_cmpstr (hark_dbus_call1_get_state (first), ==, "active");
+
+  hark_dbus_call1_call_hold_sync (first, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (first), "State", "held", 5000));
+  hark_dbus_call1_call_accept_sync (second, g_variant_new ("a{sv}", NULL), NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (second), "State", "active", 5000));
+
+  /* The second caller hangs up; the first is still held */
+  g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (second), "State", "terminated",
+                                                 10000));
+  g_assert_cmpstr (hark_dbus_call1_get_state_reason (second), ==, "remote-hangup");
+  g_assert_cmpstr (hark_dbus_call1_get_state (first), ==, "held");
+  assert_sipp_passed (fixture, sipp_second, "uac-call.xml");
+
+  hark_dbus_call1_call_hangup_sync (first, g_variant_new ("a{sv}", NULL), NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (first), "State", "terminated",
+                                                 10000));
+  g_assert_cmpstr (hark_dbus_call1_get_state_reason (first), ==, "local-hangup");
+  assert_sipp_passed (fixture, sipp_first, "uac-held.xml");
+}
+
+static guint
+count_calls (Fixture *fixture)
+{
+  GList *objects = g_dbus_object_manager_get_objects (
+                     hark_test_bus_get_object_manager (fixture->bus));
+  guint n = 0;
+
+  for (GList *l = objects; l != NULL; l = l->next)
+    if (strstr (g_dbus_object_get_object_path (l->data), "/Call/") != NULL)
+      n++;
+  g_list_free_full (objects, g_object_unref);
+  return n;
+}
+
+static gboolean
+no_calls_cb (gpointer user_data)
+{
+  return count_calls (user_data) == 0;
+}
+
+/* A profile with AutoAnswer answers by itself, through Kamailio. */
+static void
+test_auto_answer (Fixture       *fixture,
+                  gconstpointer  user_data)
+{
+  g_autoptr(HarkDBusProfile1) bob = NULL;
+  g_autoptr(HarkDBusCall1) call = NULL;
+  g_autoptr(GError) error = NULL;
+  HarkTestProcess *sipp;
+
+  start_kamailio (fixture, FALSE);
+  g_signal_connect (hark_test_bus_get_manager (fixture->bus), "incoming-call",
+                    G_CALLBACK (on_incoming_call), fixture);
+
+  /* Out of range */
+  {
+    g_autofree char *path = NULL;
+    HarkDBusManager1 *manager = hark_test_bus_get_manager (fixture->bus);
+
+    hark_dbus_manager1_call_create_profile_sync (manager,
+                                                 g_variant_new_parsed ("{'name': <'x'>, "
+                                                                       "'auto-answer': <uint32 60001>}"),
+                                                 &path, NULL, &error);
+    g_assert_error (error, HARK_ERROR, HARK_ERROR_INVALID_ARGUMENT);
+    g_clear_error (&error);
+  }
+
+  bob = create_kamailio_profile (fixture, "bob", fixture->password,
+                                 g_variant_new_parsed ("{'auto-answer': <uint32 300>}"));
+  g_assert_cmpuint (hark_dbus_profile1_get_auto_answer (bob), ==, 300);
+  register_at_kamailio (fixture, bob, "bob");
+
+  sipp = start_sipp_to (fixture, "uac-call.xml",
+                        hark_test_kamailio_get_port (fixture->kamailio, "udp"), "bob", NULL);
+  call = wait_incoming (fixture);
+  g_assert_cmpstr (hark_dbus_call1_get_state (call), ==, "ringing");
+  g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (call), "State", "active", 5000));
+  g_assert_cmpstr (hark_dbus_call1_get_state_reason (call), ==, "answered");
+  g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (call), "State", "terminated",
+                                                 10000));
+  g_assert_cmpstr (hark_dbus_call1_get_state_reason (call), ==, "remote-hangup");
+  assert_sipp_passed (fixture, sipp, "uac-call.xml");
+}
+
+/* Load at a small scale: SIPp's built-in caller, 10 calls/s, 50 calls,
+ * answered by AutoAnswer; no call fails and no Call object is left. The
+ * full run (200 calls/s for 60 s) is bench/calls-load. */
+static void
+test_load (Fixture       *fixture,
+           gconstpointer  user_data)
+{
+  g_autoptr(HarkDBusProfile1) bob = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *target = NULL;
+  g_autofree char *port = g_strdup_printf ("%u", hark_test_get_free_port (TRUE));
+  g_autofree char *stats = NULL;
+  g_autofree char *output_path = NULL;
+  HarkTestProcess *sipp;
+
+  start_kamailio (fixture, FALSE);
+  bob = create_kamailio_profile (fixture, "bob", fixture->password,
+                                 g_variant_new_parsed ("{'auto-answer': <uint32 10>}"));
+  register_at_kamailio (fixture, bob, "bob");
+
+  target = g_strdup_printf ("127.0.0.1:%u", hark_test_kamailio_get_port (fixture->kamailio, "udp"));
+  output_path = g_strdup_printf ("%s/load.out", hark_test_bus_get_tmpdir (fixture->bus));
+  {
+    const char * const argv[] = {
+      "sipp", "-sn", "uac", "-s", "bob", "-i", "127.0.0.1", "-p", port, "-r", "10", "-m", "50",
+      "-d", "200", "-timeout", "60", "-timeout_error", "-nostdin", "-trace_err",
+      "-error_file", output_path, target, NULL
+    };
+
+    sipp = hark_test_bus_spawn (fixture->bus, argv, NULL, &error);
+    g_assert_no_error (error);
+  }
+
+  if (!hark_test_process_wait (sipp, 60000) || !WIFEXITED (sipp->wait_status) ||
+      WEXITSTATUS (sipp->wait_status) != 0)
+    {
+      g_autofree char *errors = NULL;
+      g_autofree char *log = hark_test_bus_dup_log_tail (fixture->bus, 4000);
+
+      g_file_get_contents (output_path, &errors, NULL, NULL);
+      g_test_message ("SIPp errors:\n%s\nhark-daemon log:\n%s", errors ? errors : "(none)", log);
+      g_test_fail_printf ("SIPp load failed (wait status 0x%x)", sipp->wait_status);
+      return;
+    }
+
+  /* Every call ended, and leaves the bus */
+  g_assert_true (hark_test_wait_for (no_calls_cb, fixture, 15000));
+  g_assert_true (hark_test_bus_wait_name_owner (fixture->bus, HARK_TEST_BUS_NAME, TRUE, 1000));
+}
+
+static gssize
+trace_index (GPtrArray  *traces,
+             const char *prefix)
+{
+  for (guint i = 0; i < traces->len; i++)
+    if (g_str_has_prefix (g_ptr_array_index (traces, i), prefix))
+      return i;
+  return -1;
+}
+
+/* The callee hangs up right after Accept(): the BYE waits for the ACK. */
+static void
+test_bye_after_ack (Fixture       *fixture,
+                    gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HarkDBusCall1) call = NULL;
+  g_autoptr(HarkDBusDialog1) dialog = NULL;
+  HarkDBusManager1 *manager = hark_test_bus_get_manager (fixture->bus);
+  HarkTestProcess *sipp;
+  gssize ack;
+  gssize bye;
+
+  g_signal_connect (manager, "incoming-call", G_CALLBACK (on_incoming_call), fixture);
+  sipp = start_sipp (fixture, "uac-late-ack.xml", local_profile_port (fixture), NULL);
+  call = wait_incoming (fixture);
+  dialog = get_dialog (fixture, call);
+
+  hark_dbus_call1_call_accept_sync (call, g_variant_new ("a{sv}", NULL), NULL, &error);
+  g_assert_no_error (error);
+  hark_dbus_call1_call_hangup_sync (call, g_variant_new ("a{sv}", NULL), NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (call), "State", "terminating",
+                                                 2000));
+  /* Hangup again while it waits: the call is already ending */
+  hark_dbus_call1_call_hangup_sync (call, g_variant_new ("a{sv}", NULL), NULL, &error);
+  assert_invalid_state (error);
+  g_clear_error (&error);
+
+  g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (call), "State", "terminated",
+                                                 15000));
+  g_assert_cmpstr (hark_dbus_call1_get_state_reason (call), ==, "local-hangup");
+  assert_sipp_passed (fixture, sipp, "uac-late-ack.xml");
+
+  ack = trace_index (fixture->traces, "in ACK ");
+  bye = trace_index (fixture->traces, "out BYE ");
+  g_assert_cmpint (ack, >=, 0);
+  g_assert_cmpint (bye, >, ack);
+}
+
+/* Sends @text to 127.0.0.1:@port over UDP; returns the first reply within
+ * @timeout_ms, or NULL. */
+static char *
+send_raw_udp (guint       port,
+              const char *text,
+              gsize       length,
+              guint       timeout_ms)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) local = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocketAddress) remote = g_inet_socket_address_new (loopback, port);
+  char buffer[8192];
+  gssize n;
+
+  socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM,
+                         G_SOCKET_PROTOCOL_UDP, &error);
+  g_assert_no_error (error);
+  g_socket_bind (socket, local, FALSE, &error);
+  g_assert_no_error (error);
+  g_socket_send_to (socket, remote, text, length, NULL, &error);
+  g_assert_no_error (error);
+
+  g_socket_set_timeout (socket, 0);
+  if (!g_socket_condition_timed_wait (socket, G_IO_IN, (gint64) hark_test_timeout (timeout_ms) * 1000,
+                                      NULL, NULL))
+    return NULL;
+  n = g_socket_receive (socket, buffer, sizeof buffer - 1, NULL, &error);
+  if (n <= 0)
+    return NULL;
+  buffer[n] = '\0';
+  return g_strdup (buffer);
+}
+
+static char *
+raw_request (const char *method,
+             guint       port,
+             const char *call_id,
+             const char *to_tag,
+             const char *extra)
+{
+  return g_strdup_printf ("%s sip:hark@127.0.0.1:%u SIP/2.0\r\n"
+                          "Via: SIP/2.0/UDP 127.0.0.1:9;rport;branch=z9hG4bK-%s-%08x\r\n"
+                          "From: <sip:evil@127.0.0.1>;tag=evil1\r\n"
+                          "To: <sip:hark@127.0.0.1:%u>%s%s\r\n"
+                          "%s%s%s"
+                          "CSeq: 1 %s\r\n"
+                          "Max-Forwards: 70\r\n"
+                          "%s"
+                          "Content-Length: 0\r\n\r\n",
+                          method, port, method, g_str_hash (call_id ? call_id : ""), port,
+                          to_tag ? ";tag=" : "", to_tag ? to_tag : "",
+                          call_id ? "Call-ID: " : "", call_id ? call_id : "", call_id ? "\r\n" : "",
+                          method, extra ? extra : "");
+}
+
+/* Hostile datagrams on the SIP port never crash the daemon: garbage is
+ * dropped, a BYE for no dialog gets 481, broken requests 400. */
+static void
+test_malformed (Fixture       *fixture,
+                gconstpointer  user_data)
+{
+  guint port = local_profile_port (fixture);
+  g_autofree char *reply = NULL;
+  g_autofree char *request = NULL;
+  g_autofree char *huge = NULL;
+  g_autoptr(GString) big = g_string_new (NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) properties = NULL;
+  static const char binary[] = "\x00\x01\xff\xfeINVITE\r\n\r\n\x80";
+
+  /* A BYE for a dialog that does not exist */
+  request = raw_request ("BYE", port, "no-such-dialog@evil", "nope", NULL);
+  reply = send_raw_udp (port, request, strlen (request), 3000);
+  g_assert_nonnull (reply);
+  g_test_message ("BYE → %.40s", reply);
+  g_assert_true (g_str_has_prefix (reply, "SIP/2.0 481 "));
+  g_clear_pointer (&reply, g_free);
+  g_clear_pointer (&request, g_free);
+
+  /* Garbage: nothing to answer */
+  g_free (send_raw_udp (port, "hello world\r\n\r\n", 15, 300));
+  g_free (send_raw_udp (port, binary, sizeof binary - 1, 300));
+  g_free (send_raw_udp (port, "\r\n\r\n", 4, 300));
+  g_free (send_raw_udp (port, "SIP/2.0 200 OK\r\nVia: x\r\n\r\n", 26, 300));
+
+  /* An INVITE without Call-ID */
+  request = raw_request ("INVITE", port, NULL, NULL, NULL);
+  reply = send_raw_udp (port, request, strlen (request), 1000);
+  g_test_message ("INVITE without Call-ID → %.40s", reply ? reply : "(dropped)");
+  if (reply != NULL)
+    g_assert_true (g_str_has_prefix (reply, "SIP/2.0 4"));
+  g_clear_pointer (&reply, g_free);
+  g_clear_pointer (&request, g_free);
+
+  /* A huge header (60 kB), and very many headers */
+  huge = g_strnfill (60000, 'A');
+  g_string_append_printf (big, "X-Huge: %s\r\n", huge);
+  request = raw_request ("OPTIONS", port, "huge@evil", NULL, big->str);
+  reply = send_raw_udp (port, request, strlen (request), 1000);
+  g_test_message ("huge header → %.40s", reply ? reply : "(dropped)");
+  g_clear_pointer (&reply, g_free);
+  g_clear_pointer (&request, g_free);
+  g_string_truncate (big, 0);
+  for (guint i = 0; i < 1000; i++)
+    g_string_append_printf (big, "Via: SIP/2.0/UDP 10.0.0.%u:5060;branch=z9hG4bK%u\r\n", i % 250,
+                            i);
+  request = raw_request ("OPTIONS", port, "many@evil", NULL, big->str);
+  reply = send_raw_udp (port, request, strlen (request), 1000);
+  g_test_message ("many headers → %.40s", reply ? reply : "(dropped)");
+  g_clear_pointer (&reply, g_free);
+  g_clear_pointer (&request, g_free);
+
+  /* A re-INVITE for an unknown dialog: 481, no call */
+  request = raw_request ("INVITE", port, "reinvite@evil", "nope", NULL);
+  reply = send_raw_udp (port, request, strlen (request), 3000);
+  g_assert_nonnull (reply);
+  g_assert_true (g_str_has_prefix (reply, "SIP/2.0 481 "));
+  g_clear_pointer (&reply, g_free);
+
+  /* Still alive, still serving the bus, no call left behind */
+  g_assert_true (hark_test_process_wait (hark_test_bus_get_daemon (fixture->bus), 1) == FALSE);
+  properties = hark_test_bus_get_all_properties (fixture->bus, HARK_TEST_OBJECT_PATH,
+                                                 HARK_TEST_MANAGER1, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (properties);
+  g_assert_true (hark_test_wait_for (no_calls_cb, fixture, 10000));
+  g_assert_cmpuint (local_profile_port (fixture), ==, port);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -610,6 +1253,14 @@ main (int   argc,
   ADD ("/hark/calls/incoming/accept-remote-bye", test_incoming_accept);
   ADD ("/hark/calls/incoming/reject-decline", test_incoming_reject);
   ADD ("/hark/calls/dial/errors", test_dial_errors);
+  ADD ("/hark/calls/auth/profile", test_auth_profile);
+  ADD ("/hark/calls/auth/retry", test_auth_retry);
+  ADD ("/hark/calls/hold/resume", test_hold_resume);
+  ADD ("/hark/calls/incoming/call-waiting", test_call_waiting);
+  ADD ("/hark/calls/incoming/auto-answer", test_auto_answer);
+  ADD ("/hark/calls/load/small", test_load);
+  ADD ("/hark/calls/incoming/bye-after-ack", test_bye_after_ack);
+  ADD ("/hark/calls/faults/malformed", test_malformed);
 
 #undef ADD
 
