@@ -103,7 +103,7 @@ static const Setting settings_table[] = {
 #define KEY_DEFAULT "default"
 
 /* What the built-in profile lets a user change: it has no registrar. */
-static const char * const local_keys[] = { KEY_DEFAULT, "username", NULL };
+static const char * const local_keys[] = { KEY_DEFAULT, "username", "auto-answer", NULL };
 
 static const Setting *
 find_setting (const char *key)
@@ -308,7 +308,7 @@ hark_profile_check_settings (GVariant  *settings,
         {
           g_variant_unref (value);
           return invalid (error, key, "the built-in “local” profile has no registrar; "
-                          "only “default” and “username” can be changed");
+                          "only “default”, “username” and “auto-answer” can be changed");
         }
 
       if (g_str_equal (key, KEY_DEFAULT))
