@@ -1,0 +1,393 @@
+/* hark-calls-page.c: the dialer and the list of calls
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "hark"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "hark-call-row.h"
+#include "hark-calls-page.h"
+#include "hark-window.h"
+
+struct _HarkCallsPage
+{
+  AdwBin                parent_instance;
+
+  HarkClient           *client;
+  gboolean              profile_chosen;
+  gboolean              updating;
+
+  AdwPreferencesGroup  *calls_group;
+  GtkListBox           *calls_list;
+  AdwEntryRow          *uri_row;
+  AdwComboRow          *profile_row;
+  GtkGrid              *keypad;
+};
+
+G_DEFINE_FINAL_TYPE (HarkCallsPage, hark_calls_page, ADW_TYPE_BIN)
+
+static const struct {
+  const char *digit;
+  const char *letters;
+} keys[] = {
+  { "1", "" }, { "2", "ABC" }, { "3", "DEF" },
+  { "4", "GHI" }, { "5", "JKL" }, { "6", "MNO" },
+  { "7", "PQRS" }, { "8", "TUV" }, { "9", "WXYZ" },
+  { "*", "" }, { "0", "+" }, { "#", "" },
+};
+
+static char *
+profile_display_name (HarkDBusObject *object)
+{
+  g_autoptr(HarkDBusProfile1) profile = NULL;
+
+  if (object == NULL)
+    return NULL;
+
+  profile = hark_dbus_object_get_profile1 (object);
+  return profile != NULL ? g_strdup (hark_dbus_profile1_get_name (profile)) : NULL;
+}
+
+static void
+select_default_profile (HarkCallsPage *self)
+{
+  HarkDBusManager1 *manager = hark_client_get_manager (self->client);
+  GListModel *profiles = hark_client_get_profiles (self->client);
+  const char *default_path;
+  guint n;
+
+  if (manager == NULL || self->profile_chosen)
+    return;
+
+  default_path = hark_dbus_manager1_get_default_profile (manager);
+  n = g_list_model_get_n_items (profiles);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(GDBusObject) object = g_list_model_get_item (profiles, i);
+
+      if (g_strcmp0 (g_dbus_object_get_object_path (object), default_path) == 0)
+        {
+          self->updating = TRUE;
+          adw_combo_row_set_selected (self->profile_row, i);
+          self->updating = FALSE;
+          break;
+        }
+    }
+}
+
+static void
+on_profile_row_selected (HarkCallsPage *self)
+{
+  if (!self->updating)
+    self->profile_chosen = TRUE;
+}
+
+static void
+on_manager_changed (HarkCallsPage *self)
+{
+  HarkDBusManager1 *manager = hark_client_get_manager (self->client);
+
+  if (manager != NULL)
+    g_signal_connect_object (manager, "notify::default-profile",
+                             G_CALLBACK (select_default_profile), self, G_CONNECT_SWAPPED);
+  select_default_profile (self);
+}
+
+static void
+on_calls_changed (HarkCallsPage *self)
+{
+  GListModel *calls = hark_client_get_calls (self->client);
+
+  gtk_widget_set_visible (GTK_WIDGET (self->calls_group), g_list_model_get_n_items (calls) > 0);
+}
+
+static GtkWidget *
+create_call_row (gpointer item,
+                 gpointer user_data)
+{
+  return hark_call_row_new (HARK_DBUS_OBJECT (item));
+}
+
+static void
+dial_cb (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  g_autoptr(HarkCallsPage) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *call_path = NULL;
+
+  if (!hark_dbus_manager1_call_dial_finish (HARK_DBUS_MANAGER1 (source), &call_path, result, &error))
+    {
+      hark_show_error (GTK_WIDGET (self), _("Could not call"), error);
+      return;
+    }
+
+  gtk_editable_set_text (GTK_EDITABLE (self->uri_row), "");
+}
+
+static void
+dial_action (GtkWidget  *widget,
+             const char *action_name,
+             GVariant   *parameter)
+{
+  HarkCallsPage *self = HARK_CALLS_PAGE (widget);
+  HarkDBusManager1 *manager = hark_client_get_manager (self->client);
+  g_autoptr(GDBusObject) profile = NULL;
+  g_autofree char *uri = NULL;
+
+  uri = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->uri_row))));
+  if (manager == NULL || *uri == '\0')
+    {
+      gtk_widget_grab_focus (GTK_WIDGET (self->uri_row));
+      return;
+    }
+
+  profile = adw_combo_row_get_selected_item (self->profile_row);
+  if (profile != NULL)
+    g_object_ref (profile);
+
+  hark_dbus_manager1_call_dial (manager,
+                                profile != NULL ? g_dbus_object_get_object_path (profile) : "/",
+                                uri, g_variant_new ("a{sv}", NULL), NULL,
+                                dial_cb, g_object_ref (self));
+}
+
+static void
+on_uri_row_activated (HarkCallsPage *self)
+{
+  gtk_widget_activate_action (GTK_WIDGET (self), "calls.dial", NULL);
+}
+
+static void
+on_key_clicked (HarkCallsPage *self,
+                GtkButton     *button)
+{
+  const char *digit = g_object_get_data (G_OBJECT (button), "digit");
+  int position = -1;
+
+  gtk_editable_insert_text (GTK_EDITABLE (self->uri_row), digit, -1, &position);
+}
+
+static GtkWidget *
+create_key (HarkCallsPage *self,
+            guint          i)
+{
+  GtkWidget *button = gtk_button_new ();
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  GtkWidget *digit = gtk_label_new (keys[i].digit);
+  GtkWidget *letters = gtk_label_new (keys[i].letters);
+
+  gtk_widget_add_css_class (digit, "digit");
+  gtk_widget_add_css_class (letters, "letters");
+  gtk_widget_add_css_class (letters, "dim-label");
+  gtk_box_append (GTK_BOX (box), digit);
+  gtk_box_append (GTK_BOX (box), letters);
+  gtk_widget_set_valign (box, GTK_ALIGN_CENTER);
+  gtk_button_set_child (GTK_BUTTON (button), box);
+  gtk_widget_add_css_class (button, "circular");
+  gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  keys[i].digit, -1);
+  g_object_set_data (G_OBJECT (button), "digit", (gpointer) keys[i].digit);
+  g_signal_connect_object (button, "clicked", G_CALLBACK (on_key_clicked), self, G_CONNECT_SWAPPED);
+
+  return button;
+}
+
+static void
+hark_calls_page_dispose (GObject *object)
+{
+  HarkCallsPage *self = HARK_CALLS_PAGE (object);
+
+  gtk_widget_dispose_template (GTK_WIDGET (self), HARK_TYPE_CALLS_PAGE);
+  g_clear_object (&self->client);
+
+  G_OBJECT_CLASS (hark_calls_page_parent_class)->dispose (object);
+}
+
+static void
+hark_calls_page_class_init (HarkCallsPageClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = hark_calls_page_dispose;
+
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/io/github/hark/Hark/hark-calls-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, HarkCallsPage, calls_group);
+  gtk_widget_class_bind_template_child (widget_class, HarkCallsPage, calls_list);
+  gtk_widget_class_bind_template_child (widget_class, HarkCallsPage, uri_row);
+  gtk_widget_class_bind_template_child (widget_class, HarkCallsPage, profile_row);
+  gtk_widget_class_bind_template_child (widget_class, HarkCallsPage, keypad);
+  gtk_widget_class_bind_template_callback (widget_class, on_uri_row_activated);
+  gtk_widget_class_bind_template_callback (widget_class, on_profile_row_selected);
+
+  gtk_widget_class_install_action (widget_class, "calls.dial", NULL, dial_action);
+}
+
+static void
+hark_calls_page_init (HarkCallsPage *self)
+{
+  g_autoptr(GtkExpression) expression = NULL;
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
+    gtk_grid_attach (self->keypad, create_key (self, i), i % 3, i / 3, 1, 1);
+
+  expression = gtk_cclosure_expression_new (G_TYPE_STRING, NULL, 0, NULL,
+                                            G_CALLBACK (profile_display_name), NULL, NULL);
+  adw_combo_row_set_expression (self->profile_row, expression);
+}
+
+void
+hark_calls_page_set_client (HarkCallsPage *self,
+                            HarkClient    *client)
+{
+  GListModel *calls;
+
+  g_return_if_fail (HARK_IS_CALLS_PAGE (self));
+  g_return_if_fail (HARK_IS_CLIENT (client));
+  g_return_if_fail (self->client == NULL);
+
+  self->client = g_object_ref (client);
+  calls = hark_client_get_calls (client);
+
+  adw_combo_row_set_model (self->profile_row, hark_client_get_profiles (client));
+  gtk_list_box_bind_model (self->calls_list, calls, create_call_row, NULL, NULL);
+
+  g_signal_connect_object (calls, "items-changed", G_CALLBACK (on_calls_changed), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (hark_client_get_profiles (client), "items-changed",
+                           G_CALLBACK (select_default_profile), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (client, "notify::manager", G_CALLBACK (on_manager_changed), self,
+                           G_CONNECT_SWAPPED);
+  on_manager_changed (self);
+  on_calls_changed (self);
+}
+
+/**
+ * hark_calls_page_focus_dialer:
+ * @uri: (nullable): what to put in the dialer
+ */
+void
+hark_calls_page_focus_dialer (HarkCallsPage *self,
+                              const char    *uri)
+{
+  g_return_if_fail (HARK_IS_CALLS_PAGE (self));
+
+  if (uri != NULL)
+    gtk_editable_set_text (GTK_EDITABLE (self->uri_row), uri);
+  gtk_widget_grab_focus (GTK_WIDGET (self->uri_row));
+}
+
+static void
+answer_cb (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_autoptr(HarkCallsPage) self = user_data;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GError) error = NULL;
+
+  reply = g_dbus_proxy_call_finish (G_DBUS_PROXY (source), result, &error);
+  if (reply == NULL)
+    hark_show_error (GTK_WIDGET (self), NULL, error);
+}
+
+static void
+on_incoming_response (HarkCallsPage  *self,
+                      const char     *response,
+                      AdwMessageDialog *dialog)
+{
+  HarkDBusCall1 *call = g_object_get_data (G_OBJECT (dialog), "call");
+
+  if (g_strcmp0 (response, "accept") == 0)
+    g_dbus_proxy_call (G_DBUS_PROXY (call), "Accept", g_variant_new ("(a{sv})", NULL),
+                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, answer_cb, g_object_ref (self));
+  else if (g_strcmp0 (response, "decline") == 0)
+    g_dbus_proxy_call (G_DBUS_PROXY (call), "Reject", g_variant_new ("(ua{sv})", 603, NULL),
+                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, answer_cb, g_object_ref (self));
+}
+
+static void
+on_incoming_call_state (GtkWindow     *dialog,
+                        GParamSpec    *pspec,
+                        HarkDBusCall1 *call)
+{
+  if (g_strcmp0 (hark_dbus_call1_get_state (call), "ringing") != 0)
+    gtk_window_destroy (dialog);
+}
+
+static char *
+describe_caller (HarkCallsPage *self,
+                 HarkDBusCall1 *call)
+{
+  g_autoptr(HarkDBusObject) object = hark_client_lookup (self->client,
+                                                         hark_dbus_call1_get_profile (call));
+  g_autofree char *profile_name = object ? profile_display_name (object) : NULL;
+  const char *name = hark_dbus_call1_get_remote_name (call);
+  const char *uri = hark_dbus_call1_get_remote_uri (call);
+  GString *text = g_string_new (NULL);
+
+  if (name != NULL && *name != '\0')
+    g_string_append_printf (text, "%s\n", name);
+  g_string_append (text, uri != NULL ? uri : "");
+  if (profile_name != NULL)
+    {
+      g_string_append (text, "\n\n");
+      /* Translators: %s is the name of the profile (account) the call came in on */
+      g_string_append_printf (text, _("On your profile “%s”"), profile_name);
+    }
+
+  return g_string_free (text, FALSE);
+}
+
+/**
+ * hark_calls_page_show_incoming_call:
+ *
+ * Asks, in a dialog over the window, whether to accept the call.
+ */
+void
+hark_calls_page_show_incoming_call (HarkCallsPage *self,
+                                    const char    *call_path)
+{
+  g_autoptr(HarkDBusObject) object = NULL;
+  g_autoptr(HarkDBusCall1) call = NULL;
+  g_autofree char *body = NULL;
+  GtkWidget *dialog;
+
+  g_return_if_fail (HARK_IS_CALLS_PAGE (self));
+
+  object = hark_client_lookup (self->client, call_path);
+  call = object ? hark_dbus_object_get_call1 (object) : NULL;
+  if (call == NULL)
+    return;
+
+  body = describe_caller (self, call);
+  dialog = adw_message_dialog_new (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))),
+                                   _("Incoming Call"), body);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                    "decline", _("_Decline"),
+                                    "accept", _("_Accept"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "decline",
+                                              ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "accept",
+                                              ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "accept");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "dismiss");
+
+  g_object_set_data_full (G_OBJECT (dialog), "call", g_object_ref (call), g_object_unref);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (on_incoming_response), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (call, "notify::state", G_CALLBACK (on_incoming_call_state), dialog,
+                           G_CONNECT_SWAPPED);
+
+  gtk_window_present (GTK_WINDOW (dialog));
+}

@@ -1,0 +1,494 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
+#
+# GUI test for the Hark app, as a person would use it, through the accessibility tree.
+#
+# Starts its own Xvfb, a private dbus-daemon whose activation files start the hark-daemon
+# under test, the AT-SPI bus, then the app (G_DEBUG=fatal-criticals), and drives it with
+# pyatspi. Prints TAP. Saves a PNG of each main view under --screenshots.
+#
+#   test-gui.py --daemon build/service/hark-daemon --app build/gui/hark \
+#               --schemas build/data --screenshots build/tests/screenshots
+#
+# Every wait is bounded; every process it starts is killed at the end, whatever happens.
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+TIMEOUT_SCALE = float(os.environ.get('HARK_TEST_TIMEOUT_SCALE', '1'))
+
+
+class Harness:
+    def __init__(self, args):
+        self.args = args
+        self.procs = []
+        self.tmp = tempfile.mkdtemp(prefix='hark-gui-')
+        self.env = dict(os.environ)
+        self.logs = {}
+
+    # -- processes -------------------------------------------------------------------------
+
+    def spawn(self, name, argv, **kwargs):
+        log = open(os.path.join(self.tmp, name + '.log'), 'wb')
+        self.logs[name] = log.name
+        proc = subprocess.Popen(argv, env=self.env, stdout=kwargs.pop('stdout', log),
+                                stderr=log, stdin=subprocess.DEVNULL,
+                                start_new_session=True, **kwargs)
+        self.procs.append((name, proc))
+        return proc
+
+    def stop(self):
+        for name, proc in reversed(self.procs):
+            if proc.poll() is None:
+                try:
+                    os.killpg(proc.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+        deadline = time.monotonic() + 5
+        for name, proc in reversed(self.procs):
+            try:
+                proc.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                proc.wait()
+        if os.environ.get('HARK_TEST_KEEP_TMPDIR'):
+            print('# kept', self.tmp)
+        else:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def log_tail(self, name, lines=30):
+        try:
+            with open(self.logs[name], 'rb') as f:
+                return f.read().decode(errors='replace').splitlines()[-lines:]
+        except (KeyError, OSError):
+            return []
+
+    # -- environment -----------------------------------------------------------------------
+
+    def start_x(self):
+        for n in range(90, 200):
+            if not os.path.exists('/tmp/.X%d-lock' % n) and \
+               not os.path.exists('/tmp/.X11-unix/X%d' % n):
+                break
+        else:
+            raise RuntimeError('no free X display')
+        self.spawn('xvfb', ['Xvfb', ':%d' % n, '-screen', '0', '1280x1024x24', '-nolisten', 'tcp'])
+        wait_for(lambda: os.path.exists('/tmp/.X11-unix/X%d' % n), 15, 'Xvfb')
+        self.env['DISPLAY'] = ':%d' % n
+        self.env['GDK_BACKEND'] = 'x11'
+
+    def start_bus(self):
+        services = os.path.join(self.tmp, 'services')
+        os.makedirs(services)
+        with open(os.path.join(services, 'io.github.hark.Hark.Daemon.service'), 'w') as f:
+            f.write('[D-BUS Service]\nName=io.github.hark.Hark.Daemon\nExec=%s\n'
+                    % os.path.abspath(self.args.daemon))
+        config = os.path.join(self.tmp, 'session.conf')
+        with open(config, 'w') as f:
+            f.write('''<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:dir=%s</listen>
+  <servicedir>%s</servicedir>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+''' % (self.tmp, services))
+        for d in ('config', 'data', 'cache', 'runtime', 'home'):
+            os.makedirs(os.path.join(self.tmp, d), mode=0o700)
+        self.env.update({
+            'HOME': os.path.join(self.tmp, 'home'),
+            'XDG_CONFIG_HOME': os.path.join(self.tmp, 'config'),
+            'XDG_DATA_HOME': os.path.join(self.tmp, 'data'),
+            'XDG_CACHE_HOME': os.path.join(self.tmp, 'cache'),
+            'XDG_RUNTIME_DIR': os.path.join(self.tmp, 'runtime'),
+            'GSETTINGS_BACKEND': 'memory',
+            'LC_ALL': 'C.UTF-8',
+            'LANGUAGE': '',
+            'NO_AT_BRIDGE': '0',
+        })
+        if self.args.schemas:
+            self.env['GSETTINGS_SCHEMA_DIR'] = os.path.abspath(self.args.schemas)
+        address_file = os.path.join(self.tmp, 'bus-address')
+        with open(address_file, 'wb') as out:
+            self.spawn('dbus-daemon', ['dbus-daemon', '--nofork', '--print-address=1',
+                                       '--config-file=' + config], stdout=out)
+        wait_for(lambda: os.path.getsize(address_file) > 0, 10, 'dbus-daemon')
+        with open(address_file) as f:
+            self.env['DBUS_SESSION_BUS_ADDRESS'] = f.read().strip()
+
+    def start_atspi(self):
+        self.spawn('at-spi', ['/usr/libexec/at-spi-bus-launcher', '--launch-immediately'])
+        wait_for(lambda: subprocess.run(
+            ['dbus-send', '--session', '--print-reply', '--dest=org.a11y.Bus', '/org/a11y/bus',
+             'org.a11y.Bus.GetAddress'], env=self.env, capture_output=True).returncode == 0,
+            10, 'AT-SPI bus')
+
+    def start_app(self):
+        env_app = dict(self.env)
+        env_app['G_DEBUG'] = 'fatal-criticals'
+        saved, self.env = self.env, env_app
+        try:
+            self.app = self.spawn('hark', [os.path.abspath(self.args.app)])
+        finally:
+            self.env = saved
+
+
+def wait_for(predicate, timeout, what):
+    deadline = time.monotonic() + timeout * TIMEOUT_SCALE
+    last_error = None
+    while time.monotonic() < deadline:
+        try:
+            result = predicate()
+            if result:
+                return result
+        except Exception as e:  # the tree changes under our feet; try again
+            last_error = e
+        time.sleep(0.2)
+    raise TimeoutError('timed out waiting for %s%s' % (what, ': %r' % last_error if last_error else ''))
+
+
+# -- AT-SPI helpers ----------------------------------------------------------------------------
+
+def walk(node, depth=0, max_depth=40):
+    if node is None or depth > max_depth:
+        return
+    yield node
+    try:
+        count = node.childCount
+    except Exception:
+        return
+    for i in range(count):
+        try:
+            child = node.getChildAtIndex(i)
+        except Exception:
+            continue
+        yield from walk(child, depth + 1, max_depth)
+
+
+def showing(node):
+    """GTK 4.8 sets no SHOWING state: a node shows when it and its ancestors are VISIBLE."""
+    import pyatspi
+    try:
+        depth = 0
+        while node is not None and depth < 80:
+            if node.getRoleName() == 'application':
+                return True
+            if not node.getState().contains(pyatspi.STATE_VISIBLE):
+                return False
+            node = node.parent
+            depth += 1
+    except Exception:
+        return False
+    return True
+
+
+def find(root, role=None, name=None, name_re=None, visible=True):
+    for node in walk(root):
+        try:
+            if role is not None and node.getRoleName() != role:
+                continue
+            if name is not None and node.name != name:
+                continue
+            if name_re is not None and not re.search(name_re, node.name or ''):
+                continue
+        except Exception:
+            continue
+        if visible and not showing(node):
+            continue
+        return node
+    return None
+
+
+def find_all(root, role=None, visible=True):
+    out = []
+    for node in walk(root):
+        try:
+            if role is not None and node.getRoleName() != role:
+                continue
+        except Exception:
+            continue
+        if visible and not showing(node):
+            continue
+        out.append(node)
+    return out
+
+
+def dump(root):
+    for node in walk(root):
+        try:
+            depth = 0
+            p = node
+            while p is not None and p != root and depth < 60:
+                p = p.parent
+                depth += 1
+            print('# %s%s %r%s' % ('  ' * depth, node.getRoleName(), node.name,
+                                    '' if showing(node) else ' (hidden)'))
+        except Exception:
+            pass
+
+
+def click(node):
+    action = node.queryAction()
+    for i in range(action.nActions):
+        if action.getName(i) in ('click', 'press', 'activate', 'toggle'):
+            return action.doAction(i)
+    return action.doAction(0)
+
+
+def key(keysym):
+    import pyatspi
+    pyatspi.Registry.generateKeyboardEvent(keysym, None, pyatspi.KEY_SYM)
+    time.sleep(0.01)
+
+
+def type_into(node, text, clear=False):
+    """Click into an entry and type, through the AT-SPI registry (XTest on Xvfb).
+
+    GTK 4.8 offers neither EditableText nor Component.GrabFocus on its entries, and only
+    window coordinates; with no window manager every window sits at 0,0, so these are
+    screen coordinates too."""
+    import pyatspi
+    ext = node.queryComponent().getExtents(pyatspi.WINDOW_COORDS)
+    pyatspi.Registry.generateMouseEvent(ext.x + ext.width // 2, ext.y + ext.height // 2, 'b1c')
+    time.sleep(0.3)
+    if clear:
+        key(0xff57)  # End
+        for _ in range(len(text_of(node))):
+            key(0xff08)  # BackSpace
+    for ch in text:
+        pyatspi.Registry.generateKeyboardEvent(0, ch, pyatspi.KEY_STRING)
+        time.sleep(0.01)
+    wait_for(lambda: text in text_of(node), 5, 'text %r typed' % text)
+
+
+def text_of(node):
+    try:
+        t = node.queryText()
+        return t.getText(0, t.characterCount)
+    except Exception:
+        return node.name or ''
+
+
+# -- screenshots -------------------------------------------------------------------------------
+
+def window_ids(env, title):
+    out = subprocess.run(['xwininfo', '-root', '-tree'], env=env, capture_output=True, text=True,
+                         timeout=10).stdout
+    ids = []
+    for line in out.splitlines():
+        m = re.match(r'\s*(0x[0-9a-f]+) "([^"]*)": .* (\d+)x(\d+)\+', line)
+        if m and m.group(2) == title and int(m.group(3)) > 10:
+            ids.append(m.group(1))
+    return ids
+
+
+def screenshot(env, title, path):
+    ids = window_ids(env, title)
+    if not ids:
+        raise RuntimeError('no X window titled %r' % title)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    subprocess.run(['import', '-window', ids[-1], path], env=env, check=True, timeout=30,
+                   capture_output=True)
+    return path
+
+
+# -- the test ----------------------------------------------------------------------------------
+
+class Tap:
+    def __init__(self):
+        self.n = 0
+        self.failed = 0
+
+    def run(self, name, fn, *args):
+        self.n += 1
+        try:
+            result = fn(*args)
+        except Skip as s:
+            print('ok %d - %s # SKIP %s' % (self.n, name, s), flush=True)
+            return None
+        except Exception as e:
+            self.failed += 1
+            print('not ok %d - %s' % (self.n, name), flush=True)
+            for line in traceback.format_exc().splitlines():
+                print('# ' + line)
+            return None
+        print('ok %d - %s' % (self.n, name), flush=True)
+        return result if result is not None else True
+
+
+class Skip(Exception):
+    pass
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--daemon', required=True)
+    parser.add_argument('--app', required=True)
+    parser.add_argument('--schemas')
+    parser.add_argument('--screenshots', required=True)
+    args = parser.parse_args()
+
+    missing = [t for t in ('Xvfb', 'dbus-daemon', 'xwininfo', 'import')
+               if shutil.which(t) is None]
+    if not os.path.exists('/usr/libexec/at-spi-bus-launcher'):
+        missing.append('at-spi-bus-launcher')
+    try:
+        import gi  # noqa: F401
+        gi.require_version('Atspi', '2.0')
+    except (ImportError, ValueError):
+        missing.append('python3-gi with Atspi')
+    if missing:
+        print('1..0 # SKIP missing: %s' % ', '.join(missing))
+        return 0
+
+    h = Harness(args)
+    tap = Tap()
+    print('1..8', flush=True)
+    try:
+        h.start_x()
+        h.start_bus()
+        h.start_atspi()
+        os.environ.update({k: h.env[k] for k in ('DISPLAY', 'DBUS_SESSION_BUS_ADDRESS')})
+        import pyatspi  # noqa: F401  (needs the bus in the environment first)
+        h.start_app()
+        state = {}
+        shots = args.screenshots
+
+        def app_appears():
+            import pyatspi
+            desktop = pyatspi.Registry.getDesktop(0)
+
+            def found():
+                if h.app.poll() is not None:
+                    raise RuntimeError('hark exited with %d: %s' % (h.app.returncode,
+                                                                    h.log_tail('hark')))
+                for i in range(desktop.childCount):
+                    a = desktop.getChildAtIndex(i)
+                    if a is not None and a.name in ('hark', 'Hark', 'io.github.hark.Hark'):
+                        return a
+                return None
+            state['app'] = wait_for(found, 30, 'the app on the accessibility bus')
+            # D-Bus activation started the daemon; the main view replaces "Connecting…".
+            try:
+                state['calls_tab'] = wait_for(
+                    lambda: find(state['app'], name='Calls', role='page tab'), 30,
+                    'the Calls view switcher (daemon activated)')
+            except TimeoutError:
+                dump(state['app'])
+                screenshot(h.env, 'Hark', os.path.join(shots, 'failed-start.png'))
+                raise
+
+        def profiles_list_local():
+            click(wait_for(lambda: find(state['app'], name='Profiles', role='page tab'),
+                           10, 'Profiles switcher'))
+            wait_for(lambda: find(state['app'], name='local'), 15, 'the local profile row')
+            time.sleep(0.5)
+            screenshot(h.env, 'Hark', os.path.join(shots, 'profiles.png'))
+
+        def add_profile_bad_field():
+            click(wait_for(lambda: find(state['app'], name_re='^Add Profile', role='push button'),
+                           10, 'Add Profile button'))
+            editor = wait_for(lambda: find(state['app'], name='New Profile', role='filler') or
+                              find(state['app'], name='New Profile', role='frame'),
+                              10, 'the New Profile window')
+            state['editor'] = editor
+            entries = wait_for(lambda: find_all(editor, role='text'), 10, 'entries')
+            by_name = {}
+            for e in entries:
+                by_name[e.name] = e
+            state['entries'] = by_name
+            print('# entries: %r' % sorted(by_name))
+            type_into(by_name['Name'], 'Work')
+            type_into(by_name['SIP Addresses'], 'sip:alice@192.0.2.1')
+            type_into(by_name['Registrar'], 'http://x')
+            click(find(editor, name_re='Save', role='push button'))
+            err = wait_for(lambda: find(editor, role='label', name_re='“http://x” is not a SIP URI'),
+                           15, 'the registrar error under its field')
+            print('# error shown: %s' % err.name)
+            time.sleep(0.5)
+            screenshot(h.env, 'New Profile', os.path.join(shots, 'profile-editor-error.png'))
+
+        def fix_and_save():
+            editor = state['editor']
+            reg = state['entries']['Registrar']
+            type_into(reg, 'sip:192.0.2.1', clear=True)
+            click(find(editor, name_re='Save', role='push button'))
+            try:
+                wait_for(lambda: find(state['app'], name='Work', role='label'), 15,
+                         'the new profile in the list')
+            except TimeoutError:
+                screenshot(h.env, 'New Profile', os.path.join(shots, 'failed-save.png'))
+                raise
+            time.sleep(0.5)
+            screenshot(h.env, 'Hark', os.path.join(shots, 'profiles-added.png'))
+
+        def open_dialer():
+            click(state['calls_tab'])
+            wait_for(lambda: find(state['app'], name='Call', role='push button'), 10,
+                     'the Call button')
+            time.sleep(0.5)
+            screenshot(h.env, 'Hark', os.path.join(shots, 'dialer.png'))
+
+        def subscriptions_view():
+            click(wait_for(lambda: find(state['app'], name='Subscriptions', role='page tab'),
+                           10, 'Subscriptions switcher'))
+            wait_for(lambda: find(state['app'], name_re='Coming Soon'), 10, 'the placeholder')
+            time.sleep(0.5)
+            screenshot(h.env, 'Hark', os.path.join(shots, 'subscriptions.png'))
+
+        def no_criticals():
+            if h.app.poll() is not None:
+                raise RuntimeError('hark exited with %d' % h.app.returncode)
+            bad = [l for l in h.log_tail('hark', 200) if 'CRITICAL' in l or 'WARNING' in l]
+            if bad:
+                raise RuntimeError('\n'.join(bad))
+
+        ok = tap.run('app starts and activates the daemon', app_appears)
+        steps = [
+            ('profiles page lists the local profile', profiles_list_local),
+            ('add profile: bad registrar shows the daemon error on the field', add_profile_bad_field),
+            ('add profile: fixed registrar saves and the profile appears', fix_and_save),
+            ('dialer opens', open_dialer),
+            ('subscriptions placeholder', subscriptions_view),
+            ('no criticals or warnings from the app', no_criticals),
+        ]
+        for name, fn in steps:
+            if ok:
+                tap.run(name, fn)
+            else:
+                tap.n += 1
+                print('ok %d - %s # SKIP the app did not start' % (tap.n, name))
+        tap.run('screenshots saved', lambda: [p for p in ('profiles', 'dialer', 'subscriptions')
+                                               if os.path.exists(os.path.join(shots, p + '.png'))]
+                or (_ for _ in ()).throw(RuntimeError('no screenshots')))
+    except Exception:
+        for line in traceback.format_exc().splitlines():
+            print('# ' + line)
+        tap.failed += 1
+        print('not ok %d - harness' % (tap.n + 1))
+    finally:
+        for name in ('hark',):
+            for line in h.log_tail(name, 20):
+                print('# %s: %s' % (name, line))
+        h.stop()
+    return 1 if tap.failed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
