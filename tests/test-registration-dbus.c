@@ -28,10 +28,16 @@ typedef struct {
 typedef struct {
   HarkTestBusFlags flags;
   const char      *algorithm;
+  gboolean         tls;
+  guint            max_expires;
 } Setup;
 
 static const Setup setup_plain = { HARK_TEST_BUS_FLAGS_NONE, NULL };
 static const Setup setup_keyring = { HARK_TEST_BUS_FLAGS_KEYRING, NULL };
+static const Setup setup_sha256 = { HARK_TEST_BUS_FLAGS_NONE, "SHA-256" };
+static const Setup setup_tls = { HARK_TEST_BUS_FLAGS_NONE, NULL, TRUE };
+/* Kamailio grants at most 10 s, so a refresh happens within the test. */
+static const Setup setup_short = { HARK_TEST_BUS_FLAGS_NONE, NULL, FALSE, 10 };
 
 /* For diagnostics in helpers that only get a proxy. */
 static HarkTestBus *current_bus;
@@ -88,6 +94,8 @@ fixture_setup (Fixture       *fixture,
   fixture->password = g_strdup_printf ("kam-%s", uuid);
   options.password = fixture->password;
   options.algorithm = setup->algorithm;
+  options.tls = setup->tls;
+  options.max_expires = setup->max_expires;
   fixture->kamailio = hark_test_kamailio_start (&options, &error);
   g_assert_no_error (error);
 
@@ -570,6 +578,184 @@ test_auto_register (Fixture       *fixture,
   assert_password_not_logged (fixture);
 }
 
+/* Registers a fresh profile for @user over @transport and waits for it. */
+static HarkDBusRegistration1 *
+register_user (Fixture          *fixture,
+               const char       *user,
+               const char       *transport,
+               GVariantDict     *extra,
+               HarkDBusProfile1 **out_profile)
+{
+  g_autoptr(GVariantDict) settings = profile_settings (fixture, user, user, transport,
+                                                       fixture->password);
+  g_autoptr(HarkDBusProfile1) profile = NULL;
+  HarkDBusRegistration1 *registration;
+
+  if (extra != NULL)
+    {
+      g_autoptr(GVariant) more = g_variant_ref_sink (g_variant_dict_end (extra));
+      GVariantIter iter;
+      const char *key;
+      GVariant *value;
+
+      g_variant_iter_init (&iter, more);
+      while (g_variant_iter_loop (&iter, "{&sv}", &key, &value))
+        g_variant_dict_insert_value (settings, key, value);
+    }
+
+  profile = create_profile (fixture, settings);
+  registration = register_profile (fixture, profile);
+  if (out_profile != NULL)
+    *out_profile = g_steal_pointer (&profile);
+  return registration;
+}
+
+static void
+test_sha256 (Fixture       *fixture,
+             gconstpointer  user_data)
+{
+  g_autoptr(HarkDBusRegistration1) registration = NULL;
+
+  registration = register_user (fixture, "ivan", "udp", NULL, NULL);
+  g_assert_true (wait_state (registration, "registered", REGISTER_TIMEOUT_MS));
+  g_assert_true (hark_test_kamailio_has_binding (fixture->kamailio, "ivan"));
+  assert_password_not_logged (fixture);
+}
+
+static void
+test_tls (Fixture       *fixture,
+          gconstpointer  user_data)
+{
+  g_autoptr(HarkDBusRegistration1) registration = NULL;
+  g_autoptr(HarkDBusRegistration1) untrusted = NULL;
+  GVariantDict *trusted_ca = g_variant_dict_new (NULL);
+  GVariantDict *other_ca = g_variant_dict_new (NULL);
+
+  /* The harness's CA, named by the profile: verified, registered. */
+  g_variant_dict_insert (trusted_ca, "ca-file", "s",
+                         hark_test_kamailio_get_ca_file (fixture->kamailio));
+  registration = register_user (fixture, "judy", "tls", trusted_ca, NULL);
+  g_assert_true (wait_state (registration, "registered", REGISTER_TIMEOUT_MS));
+  g_assert_true (hark_test_kamailio_has_binding (fixture->kamailio, "judy"));
+
+  /* A CA that did not sign Kamailio's certificate: refused at once, and
+   * never a silent fall back to another transport. */
+  g_variant_dict_insert (other_ca, "ca-file", "s",
+                         hark_test_kamailio_get_other_ca_file (fixture->kamailio));
+  untrusted = register_user (fixture, "kim", "tls", other_ca, NULL);
+  g_assert_true (wait_state (untrusted, "failed", 10000));
+  g_assert_cmpstr (hark_dbus_registration1_get_state_reason (untrusted), ==,
+                   "tls-verify-failed");
+  g_assert_false (hark_test_kamailio_has_binding (fixture->kamailio, "kim"));
+  g_variant_dict_unref (trusted_ca);
+  g_variant_dict_unref (other_ca);
+}
+
+static void
+test_refresh_before_expiry (Fixture       *fixture,
+                            gconstpointer  user_data)
+{
+  g_autoptr(HarkDBusRegistration1) registration = NULL;
+  guint registers;
+
+  registration = register_user (fixture, "leo", "udp", NULL, NULL);
+  g_assert_true (wait_state (registration, "registered", REGISTER_TIMEOUT_MS));
+  g_assert_cmpuint (hark_dbus_registration1_get_expires (registration), <=, 10);
+
+  /* Past the granted 10 s the binding is still there: it was refreshed. */
+  registers = hark_test_kamailio_count_requests (fixture->kamailio, "REGISTER");
+  hark_test_iterate (12000);
+  g_assert_cmpuint (hark_test_kamailio_count_requests (fixture->kamailio, "REGISTER"), >,
+                    registers);
+  g_assert_cmpstr (hark_dbus_registration1_get_state (registration), ==, "registered");
+  g_assert_true (hark_test_kamailio_has_binding (fixture->kamailio, "leo"));
+}
+
+static void
+test_registrar_down_and_up (Fixture       *fixture,
+                            gconstpointer  user_data)
+{
+  g_autoptr(HarkDBusRegistration1) registration = NULL;
+  g_autoptr(GError) error = NULL;
+
+  registration = register_user (fixture, "mia", "udp", NULL, NULL);
+  g_assert_true (wait_state (registration, "registered", REGISTER_TIMEOUT_MS));
+
+  g_assert_true (hark_test_kamailio_stop (fixture->kamailio, &error));
+  g_assert_no_error (error);
+  hark_dbus_registration1_call_refresh_sync (registration, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (wait_state (registration, "failed", REGISTER_TIMEOUT_MS));
+  g_test_message ("registrar down: %s/%u",
+                  hark_dbus_registration1_get_state_reason (registration),
+                  hark_dbus_registration1_get_status_code (registration));
+  g_assert_cmpstr (hark_dbus_registration1_get_state_reason (registration), ==, "network");
+
+  /* Back up: the back-off retries register again without anyone asking. */
+  g_assert_true (hark_test_kamailio_restart (fixture->kamailio, &error));
+  g_assert_no_error (error);
+  g_assert_true (wait_state (registration, "registered", 20000));
+  g_assert_true (hark_test_kamailio_has_binding (fixture->kamailio, "mia"));
+}
+
+static void
+test_sigterm_unregisters (Fixture       *fixture,
+                          gconstpointer  user_data)
+{
+  g_autoptr(HarkDBusRegistration1) registration = NULL;
+  int status = 0;
+
+  registration = register_user (fixture, "nina", "udp", NULL, NULL);
+  g_assert_true (wait_state (registration, "registered", REGISTER_TIMEOUT_MS));
+  g_assert_true (hark_test_kamailio_has_binding (fixture->kamailio, "nina"));
+
+  g_assert_true (hark_test_bus_kill_daemon (fixture->bus, SIGTERM, 8000, &status));
+  g_assert_true (WIFEXITED (status));
+  g_assert_cmpint (WEXITSTATUS (status), ==, 0);
+  g_assert_false (hark_test_kamailio_has_binding (fixture->kamailio, "nina"));
+}
+
+static void
+test_kill9_keeps_profiles (Fixture       *fixture,
+                           gconstpointer  user_data)
+{
+  g_autoptr(HarkDBusProfile1) profile = NULL;
+  g_autoptr(HarkDBusRegistration1) registration = NULL;
+  GVariantDict *auto_register = g_variant_dict_new (NULL);
+  const char *path;
+  guint registers;
+  int status = 0;
+
+  g_variant_dict_insert (auto_register, "auto-register", "b", TRUE);
+  registration = register_user (fixture, "owen", "udp", auto_register, &profile);
+  g_variant_dict_unref (auto_register);
+  g_assert_true (wait_state (registration, "registered", REGISTER_TIMEOUT_MS));
+  g_assert_true (hark_test_wait_property_boolean (G_DBUS_PROXY (profile), "HasPassword",
+                                                  TRUE, 5000));
+
+  /* No chance to unregister or save anything more. */
+  g_assert_true (hark_test_bus_kill_daemon (fixture->bus, SIGKILL, 5000, &status));
+  g_assert_true (WIFSIGNALED (status));
+  g_clear_object (&registration);
+  g_clear_object (&profile);
+
+  registers = hark_test_kamailio_count_requests (fixture->kamailio, "REGISTER");
+  hark_test_bus_start_daemon (fixture->bus);
+  g_assert_true (hark_test_bus_wait_clients (fixture->bus, 5000));
+  fixture_watch (fixture);
+
+  profile = hark_test_bus_find_profile (fixture->bus, "owen");
+  g_assert_nonnull (profile);
+  g_assert_true (hark_dbus_profile1_get_auto_register (profile));
+  g_assert_cmpuint (hark_dbus_profile1_get_expires (profile), ==, 120);
+  g_assert_true (hark_test_wait_for (registration_set_cb, profile, 5000));
+  path = hark_dbus_profile1_get_registration (profile);
+  registration = get_registration (fixture, path);
+  g_assert_true (wait_state (registration, "registered", REGISTER_TIMEOUT_MS));
+  g_assert_cmpuint (hark_test_kamailio_count_requests (fixture->kamailio, "REGISTER"), >,
+                    registers);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -589,6 +775,12 @@ main (int   argc,
   ADD ("/hark/registration/delete-registered", &setup_plain, test_delete_registered);
   ADD ("/hark/registration/sigcomp", &setup_plain, test_register_sigcomp_state);
   ADD ("/hark/registration/auto-register", &setup_keyring, test_auto_register);
+  ADD ("/hark/registration/sha256", &setup_sha256, test_sha256);
+  ADD ("/hark/registration/tls", &setup_tls, test_tls);
+  ADD ("/hark/registration/refresh-before-expiry", &setup_short, test_refresh_before_expiry);
+  ADD ("/hark/registration/registrar-down-and-up", &setup_plain, test_registrar_down_and_up);
+  ADD ("/hark/registration/sigterm-unregisters", &setup_plain, test_sigterm_unregisters);
+  ADD ("/hark/registration/kill9-keeps-profiles", &setup_keyring, test_kill9_keeps_profiles);
 
 #undef ADD
 
