@@ -137,3 +137,150 @@ hark_sip_sdp_dup_codec (const char *sdp)
   su_home_deinit (home);
   return codec;
 }
+
+/* The first audio stream of @session that is not rejected. */
+static sdp_media_t *
+first_audio (sdp_session_t *session)
+{
+  for (sdp_media_t *m = session ? session->sdp_media : NULL; m != NULL; m = m->m_next)
+    if (m->m_type == sdp_media_audio && m->m_port != 0 && !m->m_rejected)
+      return m;
+  return NULL;
+}
+
+static gboolean
+is_telephone_event (const sdp_rtpmap_t *rm)
+{
+  return rm->rm_encoding != NULL && g_ascii_strcasecmp (rm->rm_encoding, "telephone-event") == 0;
+}
+
+static const sdp_rtpmap_t *
+find_rtpmap (const sdp_media_t *m,
+             const char        *encoding,
+             unsigned long      rate)
+{
+  for (const sdp_rtpmap_t *rm = m->m_rtpmaps; rm != NULL; rm = rm->rm_next)
+    if (rm->rm_encoding != NULL && g_ascii_strcasecmp (rm->rm_encoding, encoding) == 0 &&
+        (rate == 0 || rm->rm_rate == rate))
+      return rm;
+  return NULL;
+}
+
+static guint
+attribute_uint (const sdp_media_t *m,
+                const char        *name)
+{
+  sdp_attribute_t *a = sdp_attribute_find (m->m_attributes, name);
+
+  return a != NULL && a->a_value != NULL ? (guint) g_ascii_strtoull (a->a_value, NULL, 10) : 0;
+}
+
+static char *
+dup_text (const char *text)
+{
+  return text != NULL && g_utf8_validate (text, -1, NULL) ? g_strdup (text) : NULL;
+}
+
+/**
+ * hark_sip_sdp_get_audio:
+ * @local_sdp: our side of a completed offer/answer (soa's local SDP)
+ * @remote_sdp: the peer's side
+ * @local_is_answer: whether we answered (the answer lists what was agreed)
+ * @audio: (out caller-allocates): the agreed audio stream
+ *
+ * Returns: %FALSE if there is no active audio stream on both sides (then
+ *   @audio is left empty)
+ */
+gboolean
+hark_sip_sdp_get_audio (const char      *local_sdp,
+                        const char      *remote_sdp,
+                        gboolean         local_is_answer,
+                        HarkSipSdpAudio *audio)
+{
+  su_home_t home[1] = { SU_HOME_INIT (home) };
+  sdp_parser_t *local_parser = NULL, *remote_parser = NULL;
+  sdp_session_t *remote_session;
+  sdp_media_t *local, *remote, *answer;
+  const sdp_rtpmap_t *chosen = NULL, *sent, *dtmf = NULL;
+  const sdp_connection_t *c;
+  gboolean ok = FALSE;
+
+  g_return_val_if_fail (audio != NULL, FALSE);
+
+  *audio = (HarkSipSdpAudio) { 0, };
+  if (local_sdp == NULL || remote_sdp == NULL)
+    return FALSE;
+
+  local_parser = sdp_parse (home, local_sdp, strlen (local_sdp), sdp_f_anynet);
+  remote_parser = sdp_parse (home, remote_sdp, strlen (remote_sdp), sdp_f_anynet);
+  remote_session = sdp_session (remote_parser);
+  local = first_audio (sdp_session (local_parser));
+  remote = first_audio (remote_session);
+  if (local == NULL || remote == NULL)
+    goto out;
+
+  answer = local_is_answer ? local : remote;
+  for (const sdp_rtpmap_t *rm = answer->m_rtpmaps; rm != NULL && chosen == NULL; rm = rm->rm_next)
+    if (rm->rm_encoding != NULL && !is_telephone_event (rm))
+      chosen = rm;
+  if (chosen == NULL)
+    goto out;
+
+  /* We send with the payload type the peer listed for that codec. */
+  sent = find_rtpmap (remote, chosen->rm_encoding, chosen->rm_rate);
+  if (sent == NULL)
+    sent = chosen;
+
+  /* telephone-event, when both sides have it: at the codec's rate if
+   * offered so, else at any rate. */
+  if (find_rtpmap (local, "telephone-event", 0) != NULL)
+    {
+      dtmf = find_rtpmap (remote, "telephone-event", sent->rm_rate);
+      if (dtmf == NULL)
+        dtmf = find_rtpmap (remote, "telephone-event", 0);
+    }
+
+  c = remote->m_connections ? remote->m_connections : remote_session->sdp_connection;
+  if (c == NULL || c->c_address == NULL || !g_utf8_validate (c->c_address, -1, NULL))
+    goto out;
+
+  audio->address = g_strdup (c->c_address);
+  audio->port = remote->m_port;
+  audio->rtcp_port = attribute_uint (remote, "rtcp");
+  audio->encoding = dup_text (sent->rm_encoding);
+  audio->payload_type = sent->rm_pt;
+  audio->clock_rate = sent->rm_rate;
+  audio->channels = sent->rm_params ? (guint) g_ascii_strtoull (sent->rm_params, NULL, 10) : 0;
+  audio->ptime = attribute_uint (remote, "ptime");
+  audio->fmtp = dup_text (sent->rm_fmtp);
+  audio->dtmf_payload_type = dtmf ? dtmf->rm_pt : 0;
+  audio->dtmf_clock_rate = dtmf ? dtmf->rm_rate : 0;
+  switch (local->m_mode)
+    {
+    case sdp_sendonly: audio->direction = "sendonly"; break;
+    case sdp_recvonly: audio->direction = "recvonly"; break;
+    case sdp_inactive: audio->direction = "inactive"; break;
+    case sdp_sendrecv:
+    default: audio->direction = "sendrecv"; break;
+    }
+  ok = audio->encoding != NULL;
+
+out:
+  if (!ok)
+    hark_sip_sdp_audio_clear (audio);
+  sdp_parser_free (local_parser);
+  sdp_parser_free (remote_parser);
+  su_home_deinit (home);
+  return ok;
+}
+
+void
+hark_sip_sdp_audio_clear (HarkSipSdpAudio *audio)
+{
+  g_return_if_fail (audio != NULL);
+
+  g_free (audio->address);
+  g_free (audio->encoding);
+  g_free (audio->fmtp);
+  *audio = (HarkSipSdpAudio) { 0, };
+}

@@ -17,6 +17,47 @@ G_BEGIN_DECLS
  */
 #define HARK_SIP_SDP_AUDIO_AUX "telephone-event"
 
+/**
+ * HarkSipSdpAudio:
+ * @address: the peer's connection address (c=)
+ * @port: the peer's RTP port (m=)
+ * @rtcp_port: the peer's RTCP port (a=rtcp), 0 for @port + 1
+ * @encoding: the agreed codec, as in SDP ("PCMU", "opus", …)
+ * @payload_type: its payload type in the peer's description (what we send)
+ * @clock_rate: its RTP clock rate
+ * @channels: its channels (0 if not given)
+ * @ptime: the peer's a=ptime (0 if not given)
+ * @fmtp: (nullable): the peer's fmtp for the codec
+ * @dtmf_payload_type: telephone-event payload type, 0 if not agreed
+ * @dtmf_clock_rate: telephone-event clock rate
+ * @direction: our direction ("sendrecv", "sendonly", "recvonly", "inactive")
+ *
+ * The audio stream both sides agreed on, read from a completed offer/answer,
+ * as plain values the media layer can take.
+ */
+typedef struct {
+  char  *address;
+  guint  port;
+  guint  rtcp_port;
+  char  *encoding;
+  guint  payload_type;
+  guint  clock_rate;
+  guint  channels;
+  guint  ptime;
+  char  *fmtp;
+  guint  dtmf_payload_type;
+  guint  dtmf_clock_rate;
+  const char *direction;
+} HarkSipSdpAudio;
+
+gboolean hark_sip_sdp_get_audio      (const char       *local_sdp,
+                                      const char       *remote_sdp,
+                                      gboolean          local_is_answer,
+                                      HarkSipSdpAudio  *audio);
+void     hark_sip_sdp_audio_clear    (HarkSipSdpAudio  *audio);
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (HarkSipSdpAudio, hark_sip_sdp_audio_clear)
+
 char    *hark_sip_sdp_make_local     (const char  *address,
                                       guint        rtp_port);
 guint    hark_sip_sdp_pick_rtp_port  (void);

@@ -1,0 +1,1701 @@
+/* hark-media-session.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * One GStreamer pipeline per call:
+ *
+ *   source ! audioconvert ! audioresample ! caps ! [webrtcdsp] ! volume
+ *     ! encoder ! payloader ! [rtpdtmfmux ! ] valve ! rtpbin.send_rtp_sink_0
+ *   [rtpdtmfsrc ! rtpdtmfmux.priority_sink_0]
+ *   rtpbin.send_rtp_src_0 ! udpsink (RTP socket)
+ *   rtpbin.send_rtcp_src_0 ! udpsink (RTCP socket)
+ *   udpsrc (RTP socket) ! valve ! rtpbin.recv_rtp_sink_0
+ *   udpsrc (RTCP socket) ! rtpbin.recv_rtcp_sink_0
+ *   rtpbin.recv_rtp_src_0_<ssrc>_<pt> ! funnel ! depayloader ! decoder
+ *     ! audioconvert ! audioresample ! [webrtcechoprobe] ! sink
+ *   rtpbin.recv_rtp_src_0_<ssrc>_<dtmf pt> ! funnel ! rtpdtmfdepay ! fakesink
+ *
+ * Each udpsrc/udpsink pair shares one socket that we bind ourselves
+ * (symmetric RTP: NAT'd peers get audio back on the 5-tuple they sent
+ * from). The valves implement the RFC 3264 direction: RTP is dropped
+ * before rtpbin, so RTCP keeps flowing in every direction, as it must.
+ * Every element the session may need is created up front, so a missing
+ * plugin is an error from hark_media_session_new() and not a silent
+ * one-way call later.
+ */
+
+#define G_LOG_DOMAIN "hark-media"
+
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <gst/gst.h>
+
+#include "hark-error.h"
+#include "hark-media-private.h"
+#include "hark-media-session.h"
+
+#define DEFAULT_LATENCY_MS 40
+#define MIN_LATENCY_MS     10
+#define MAX_LATENCY_MS     500
+/* rtpdtmfsrc holds each event at least 250 ms and keeps 100 ms between. */
+#define DTMF_TONE_MS       250
+#define DTMF_GAP_MS        100
+#define DTMF_PAUSE_MS      1000
+#define DTMF_VOLUME        10   /* -dBm0, RFC 4733 section 2.3.4 */
+
+typedef struct {
+  const char *name;           /* as in SDP, canonical case */
+  const char *encoding_name;  /* caps encoding-name */
+  guint       clock_rate;     /* default RTP clock rate */
+  guint       sample_rate;    /* raw audio rate at the encoder */
+  const char *encoder;
+  const char *decoder;
+  const char *payloader;
+  const char *depayloader;
+} CodecInfo;
+
+static const CodecInfo codecs[] = {
+  { "opus", "OPUS", 48000, 48000, "opusenc", "opusdec", "rtpopuspay", "rtpopusdepay" },
+  { "G722", "G722", 8000, 16000, "avenc_g722", "avdec_g722", "rtpg722pay", "rtpg722depay" },
+  { "PCMU", "PCMU", 8000, 8000, "mulawenc", "mulawdec", "rtppcmupay", "rtppcmudepay" },
+  { "PCMA", "PCMA", 8000, 8000, "alawenc", "alawdec", "rtppcmapay", "rtppcmadepay" },
+};
+
+/* Where each element comes from, for an error a person can act on. */
+static const struct {
+  const char *prefix;
+  const char *plugin;
+  const char *package;
+} element_origins[] = {
+  { "avenc_", "libav", "gstreamer1.0-libav" },
+  { "avdec_", "libav", "gstreamer1.0-libav" },
+  { "opus", "opus", "gstreamer1.0-plugins-base" },
+  { "audioconvert", "audioconvert", "gstreamer1.0-plugins-base" },
+  { "audioresample", "audioresample", "gstreamer1.0-plugins-base" },
+  { "volume", "volume", "gstreamer1.0-plugins-base" },
+  { "audiotestsrc", "audiotestsrc", "gstreamer1.0-plugins-base" },
+  { "udp", "udp", "gstreamer1.0-plugins-good" },
+  { "rtpbin", "rtpmanager", "gstreamer1.0-plugins-good" },
+  { "rtpjitterbuffer", "rtpmanager", "gstreamer1.0-plugins-good" },
+  { "rtpdtmf", "dtmf", "gstreamer1.0-plugins-good" },
+  { "rtp", "rtp", "gstreamer1.0-plugins-good" },
+  { "mulaw", "mulaw", "gstreamer1.0-plugins-good" },
+  { "alaw", "alaw", "gstreamer1.0-plugins-good" },
+  { "autoaudio", "autodetect", "gstreamer1.0-plugins-good" },
+  { "webrtc", "webrtcdsp", "gstreamer1.0-plugins-bad" },
+  { "", "coreelements", "libgstreamer1.0-0" },
+};
+
+struct _HarkMediaSession
+{
+  GObject           parent_instance;
+
+  HarkMediaParams   params;
+  const CodecInfo  *codec;
+  GSocket          *rtp_socket;
+  GSocket          *rtcp_socket;
+  guint             local_port;
+
+  GstElement       *pipeline;
+  GstElement       *rtpbin;
+  GstElement       *rtp_sink;
+  GstElement       *rtcp_sink;
+  GstElement       *send_valve;
+  GstElement       *recv_valve;
+  GstElement       *volume;
+  GstElement       *dtmf_src;       /* NULL without telephone-event */
+  GstElement       *audio_funnel;
+  GstElement       *dtmf_funnel;    /* NULL without telephone-event */
+  GstElement       *dtmf_depay;
+  guint             bus_watch_id;
+
+  gboolean          muted;
+  gboolean          started;
+  gboolean          stopping;
+
+  GString          *dtmf_queue;
+  guint             dtmf_source_id;
+  gboolean          dtmf_tone_on;
+
+  char             *echo_probe_name;  /* NULL without echo cancellation */
+};
+
+G_DEFINE_FINAL_TYPE (HarkMediaSession, hark_media_session, G_TYPE_OBJECT)
+
+enum {
+  PROP_0,
+  PROP_MUTED,
+  PROP_DIRECTION,
+  N_PROPS
+};
+
+enum {
+  SIGNAL_DTMF_RECEIVED,
+  SIGNAL_ERROR,
+  N_SIGNALS
+};
+
+static GParamSpec *properties[N_PROPS];
+static guint signals[N_SIGNALS];
+static guint session_serial;
+
+/* ------------------------------------------------------------------------ */
+/* GStreamer set-up                                                          */
+
+/**
+ * hark_media_ensure_gst:
+ * @error: return location for a #GError
+ *
+ * Initialises GStreamer on first use, so that a daemon with no call never
+ * loads it.
+ *
+ * Returns: %FALSE if GStreamer cannot start
+ */
+gboolean
+hark_media_ensure_gst (GError **error)
+{
+  static gsize initialised = 0;
+  static gboolean ok = FALSE;
+  static char *message = NULL;
+
+  if (g_once_init_enter (&initialised))
+    {
+      g_autoptr(GError) local_error = NULL;
+
+      ok = gst_init_check (NULL, NULL, &local_error);
+      if (!ok)
+        message = g_strdup (local_error ? local_error->message : "unknown error");
+      g_once_init_leave (&initialised, 1);
+    }
+
+  if (!ok)
+    g_set_error (error, HARK_ERROR, HARK_ERROR_FAILED,
+                 "GStreamer cannot start: %s", message);
+  return ok;
+}
+
+/**
+ * hark_media_make_element:
+ * @factory: element factory name
+ * @name: (nullable): element name
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer floating): the element, or %NULL with @error naming
+ *   the missing plugin and the Debian package that has it
+ */
+GstElement *
+hark_media_make_element (const char  *factory,
+                         const char  *name,
+                         GError     **error)
+{
+  GstElement *element;
+
+  g_return_val_if_fail (factory != NULL, NULL);
+
+  element = gst_element_factory_make (factory, name);
+  if (element != NULL)
+    return element;
+
+  for (guint i = 0; i < G_N_ELEMENTS (element_origins); i++)
+    {
+      if (g_str_has_prefix (factory, element_origins[i].prefix))
+        {
+          g_set_error (error, HARK_ERROR, HARK_ERROR_NOT_SUPPORTED,
+                       "The GStreamer element “%s” is missing (plugin “%s”): "
+                       "install the Debian package %s",
+                       factory, element_origins[i].plugin, element_origins[i].package);
+          return NULL;
+        }
+    }
+  g_assert_not_reached ();
+}
+
+static const CodecInfo *
+find_codec (const char *name)
+{
+  for (guint i = 0; name != NULL && i < G_N_ELEMENTS (codecs); i++)
+    if (g_ascii_strcasecmp (codecs[i].name, name) == 0)
+      return &codecs[i];
+  return NULL;
+}
+
+static gboolean
+check_factories (const CodecInfo  *codec,
+                 GError          **error)
+{
+  const char *factories[] = { codec->encoder, codec->decoder, codec->payloader,
+                              codec->depayloader };
+
+  for (guint i = 0; i < G_N_ELEMENTS (factories); i++)
+    {
+      g_autoptr(GstElementFactory) factory = gst_element_factory_find (factories[i]);
+
+      if (factory == NULL)
+        {
+          g_autoptr(GstElement) element = hark_media_make_element (factories[i], NULL, error);
+
+          g_assert (element == NULL);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+/**
+ * hark_media_codec_is_available:
+ * @name: an SDP encoding name ("PCMU", "opus", …)
+ * @error: return location for a #GError
+ *
+ * Whether the installed plugins can encode, decode and (de)payload @name:
+ * a codec that is not available must not be offered.
+ *
+ * Returns: %TRUE if @name can be used, else %FALSE with @error saying which
+ *   package is missing
+ */
+gboolean
+hark_media_codec_is_available (const char  *name,
+                               GError     **error)
+{
+  const CodecInfo *codec;
+
+  g_return_val_if_fail (name != NULL, FALSE);
+
+  if (!hark_media_ensure_gst (error))
+    return FALSE;
+
+  codec = find_codec (name);
+  if (codec == NULL)
+    {
+      g_set_error (error, HARK_ERROR, HARK_ERROR_NOT_SUPPORTED,
+                   "Hark has no support for the codec “%s”", name);
+      return FALSE;
+    }
+  return check_factories (codec, error);
+}
+
+static gboolean
+direction_sends (HarkMediaDirection direction)
+{
+  return direction == HARK_MEDIA_DIRECTION_SENDRECV || direction == HARK_MEDIA_DIRECTION_SENDONLY;
+}
+
+static gboolean
+direction_receives (HarkMediaDirection direction)
+{
+  return direction == HARK_MEDIA_DIRECTION_SENDRECV || direction == HARK_MEDIA_DIRECTION_RECVONLY;
+}
+
+static guint
+codec_clock_rate (HarkMediaSession *self)
+{
+  return self->params.codec.clock_rate != 0 ? self->params.codec.clock_rate
+                                            : self->codec->clock_rate;
+}
+
+static guint
+dtmf_clock_rate (HarkMediaSession *self)
+{
+  return self->params.dtmf_clock_rate != 0 ? self->params.dtmf_clock_rate : 8000;
+}
+
+/* Value of @key in an fmtp line ("a=1;b=2"), or NULL. */
+static char *
+fmtp_get (const char *fmtp,
+          const char *key)
+{
+  g_auto(GStrv) pairs = NULL;
+
+  if (fmtp == NULL)
+    return NULL;
+
+  pairs = g_strsplit (fmtp, ";", -1);
+  for (guint i = 0; pairs[i] != NULL; i++)
+    {
+      g_auto(GStrv) kv = g_strsplit (g_strstrip (pairs[i]), "=", 2);
+
+      if (kv[0] != NULL && kv[1] != NULL && g_ascii_strcasecmp (kv[0], key) == 0)
+        return g_strdup (g_strstrip (kv[1]));
+    }
+  return NULL;
+}
+
+static GstCaps *
+make_rtp_caps (HarkMediaSession *self,
+               guint             pt)
+{
+  if (pt == self->params.codec.payload_type)
+    return gst_caps_new_simple ("application/x-rtp",
+                                "media", G_TYPE_STRING, "audio",
+                                "payload", G_TYPE_INT, (int) pt,
+                                "clock-rate", G_TYPE_INT, (int) codec_clock_rate (self),
+                                "encoding-name", G_TYPE_STRING, self->codec->encoding_name,
+                                NULL);
+
+  if (self->params.dtmf_payload_type != 0 && pt == self->params.dtmf_payload_type)
+    return gst_caps_new_simple ("application/x-rtp",
+                                "media", G_TYPE_STRING, "audio",
+                                "payload", G_TYPE_INT, (int) pt,
+                                "clock-rate", G_TYPE_INT, (int) dtmf_clock_rate (self),
+                                "encoding-name", G_TYPE_STRING, "TELEPHONE-EVENT",
+                                NULL);
+  return NULL;
+}
+
+/* Runs on a streaming thread; reads only what never changes after _new(). */
+static GstCaps *
+on_rtpbin_request_pt_map (GstElement       *rtpbin,
+                          guint             session,
+                          guint             pt,
+                          HarkMediaSession *self)
+{
+  return make_rtp_caps (self, pt);
+}
+
+static void
+link_to_funnel (GstPad     *pad,
+                GstElement *funnel)
+{
+  g_autoptr(GstPad) sinkpad = gst_element_request_pad_simple (funnel, "sink_%u");
+  GstPadLinkReturn ret = gst_pad_link (pad, sinkpad);
+
+  if (ret != GST_PAD_LINK_OK)
+    {
+      g_warning ("Cannot link %s to %s: %s", GST_PAD_NAME (pad), GST_ELEMENT_NAME (funnel),
+                 gst_pad_link_get_name (ret));
+      gst_element_release_request_pad (funnel, sinkpad);
+    }
+}
+
+/* Streaming thread: a new SSRC or payload type came out of rtpbin. */
+static void
+on_rtpbin_pad_added (GstElement       *rtpbin,
+                     GstPad           *pad,
+                     HarkMediaSession *self)
+{
+  guint session_id, ssrc, pt;
+  GstElement *fakesink;
+  g_autoptr(GstPad) sinkpad = NULL;
+
+  if (sscanf (GST_PAD_NAME (pad), "recv_rtp_src_%u_%u_%u", &session_id, &ssrc, &pt) != 3)
+    return;
+
+  g_debug ("Receiving SSRC %08x payload type %u", ssrc, pt);
+
+  if (pt == self->params.codec.payload_type)
+    {
+      link_to_funnel (pad, self->audio_funnel);
+      return;
+    }
+  if (self->dtmf_funnel != NULL && pt == self->params.dtmf_payload_type)
+    {
+      link_to_funnel (pad, self->dtmf_funnel);
+      return;
+    }
+
+  /* Anything else is discarded; an unlinked pad would stop the stream. */
+  fakesink = gst_element_factory_make ("fakesink", NULL);
+  g_object_set (fakesink, "sync", FALSE, "async", FALSE, NULL);
+  gst_bin_add (GST_BIN (self->pipeline), fakesink);
+  gst_element_sync_state_with_parent (fakesink);
+  sinkpad = gst_element_get_static_pad (fakesink, "sink");
+  gst_pad_link (pad, sinkpad);
+}
+
+static void
+on_rtpbin_pad_removed (GstElement       *rtpbin,
+                       GstPad           *pad,
+                       HarkMediaSession *self)
+{
+  g_autoptr(GstPad) peer = gst_pad_get_peer (pad);
+  g_autoptr(GstElement) parent = NULL;
+
+  if (peer == NULL)
+    return;
+
+  parent = gst_pad_get_parent_element (peer);
+  gst_pad_unlink (pad, peer);
+  if (parent == self->audio_funnel || (parent != NULL && parent == self->dtmf_funnel))
+    gst_element_release_request_pad (parent, peer);
+}
+
+/* The default devices are phone streams to the sound server. */
+static void
+on_pipeline_deep_element_added (GstBin     *pipeline,
+                                GstBin     *bin,
+                                GstElement *element,
+                                gpointer    user_data)
+{
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (element), "stream-properties"))
+    {
+      g_autoptr(GstStructure) props = gst_structure_new ("props",
+                                                         "media.role", G_TYPE_STRING, "phone",
+                                                         NULL);
+      g_object_set (element, "stream-properties", props, NULL);
+    }
+}
+
+static GstElement *
+make_endpoint (const char  *description,
+               const char  *fallback,
+               const char  *what,
+               GError     **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  GstElement *bin;
+
+  if (description == NULL || *description == '\0')
+    return hark_media_make_element (fallback, NULL, error);
+
+  bin = gst_parse_bin_from_description (description, TRUE, &local_error);
+  if (bin == NULL)
+    {
+      g_set_error (error, HARK_ERROR, HARK_ERROR_INVALID_ARGUMENT,
+                   "Cannot build the audio %s “%s”: %s", what, description,
+                   local_error->message);
+      return NULL;
+    }
+  return bin;
+}
+
+static gboolean
+add_and_link (HarkMediaSession  *self,
+              GstElement       **elements,
+              guint              n_elements,
+              GError           **error)
+{
+  for (guint i = 0; i < n_elements; i++)
+    if (elements[i] != NULL)
+      gst_bin_add (GST_BIN (self->pipeline), elements[i]);
+
+  for (guint i = 0, prev = G_MAXUINT; i < n_elements; i++)
+    {
+      if (elements[i] == NULL)
+        continue;
+      if (prev != G_MAXUINT && !gst_element_link (elements[prev], elements[i]))
+        {
+          g_set_error (error, HARK_ERROR, HARK_ERROR_FAILED,
+                       "Cannot link %s to %s in the media pipeline",
+                       GST_ELEMENT_NAME (elements[prev]), GST_ELEMENT_NAME (elements[i]));
+          return FALSE;
+        }
+      prev = i;
+    }
+  return TRUE;
+}
+
+static gboolean
+link_pads (GstElement  *src,
+           const char  *src_pad_name,
+           GstElement  *sink,
+           const char  *sink_pad_name,
+           GError     **error)
+{
+  if (!gst_element_link_pads (src, src_pad_name, sink, sink_pad_name))
+    {
+      g_set_error (error, HARK_ERROR, HARK_ERROR_FAILED,
+                   "Cannot link %s:%s to %s:%s in the media pipeline",
+                   GST_ELEMENT_NAME (src), src_pad_name ? src_pad_name : "src",
+                   GST_ELEMENT_NAME (sink), sink_pad_name ? sink_pad_name : "sink");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Makes an element into slot @slot of the caller's array e[] (which holds
+ * a reference to each until "out:"), or jumps to "out" with error set. */
+#define TRY_MAKE(slot, var, factory) \
+  G_STMT_START { \
+    if ((var = hark_media_make_element (factory, NULL, error)) == NULL) \
+      goto out; \
+    e[slot] = gst_object_ref_sink (var); \
+  } G_STMT_END
+
+static void
+unref_elements (GstElement **elements,
+                guint        n_elements)
+{
+  for (guint i = 0; i < n_elements; i++)
+    g_clear_pointer (&elements[i], gst_object_unref);
+}
+
+static void
+configure_encoder (HarkMediaSession *self,
+                   GstElement       *encoder,
+                   GstElement       *payloader)
+{
+  guint ptime = self->params.codec.ptime != 0 ? self->params.codec.ptime : 20;
+
+  if (g_str_equal (self->codec->name, "opus"))
+    {
+      g_autofree char *maxbitrate = fmtp_get (self->params.codec.fmtp, "maxaveragebitrate");
+      guint bitrate = 32000;
+      /* Opus frames are 2.5, 5, 10, 20, 40 or 60 ms. */
+      guint frame_size = ptime >= 60 ? 60 : ptime >= 40 ? 40 : ptime >= 20 ? 20 : 10;
+      g_autofree char *frame = g_strdup_printf ("%u", frame_size);
+
+      if (maxbitrate != NULL)
+        bitrate = CLAMP (g_ascii_strtoull (maxbitrate, NULL, 10), 6000, 510000);
+
+      g_object_set (encoder,
+                    "inband-fec", TRUE,
+                    "packet-loss-percentage", 10,
+                    "bitrate", (int) bitrate,
+                    NULL);
+      gst_util_set_object_arg (G_OBJECT (encoder), "audio-type", "voice");
+      gst_util_set_object_arg (G_OBJECT (encoder), "frame-size", frame);
+    }
+  else
+    {
+      g_object_set (payloader,
+                    "min-ptime", (gint64) ptime * GST_MSECOND,
+                    "max-ptime", (gint64) ptime * GST_MSECOND,
+                    NULL);
+    }
+
+  g_object_set (payloader, "pt", self->params.codec.payload_type, NULL);
+}
+
+static gboolean
+build_send_branch (HarkMediaSession  *self,
+                   gboolean           echo_cancellation,
+                   const char        *source_description,
+                   GError           **error)
+{
+  GstElement *e[9] = { NULL, };
+  GstElement *source = NULL, *convert = NULL, *resample = NULL, *capsfilter = NULL;
+  GstElement *dsp = NULL, *volume = NULL, *encoder = NULL, *payloader = NULL;
+  GstElement *mux = NULL;
+  g_autoptr(GstCaps) caps = NULL;
+  gboolean ok = FALSE;
+
+  source = make_endpoint (source_description, "autoaudiosrc", "source", error);
+  if (source == NULL)
+    return FALSE;
+  gst_object_ref_sink (source);
+  e[0] = source;
+
+  TRY_MAKE (1, convert, "audioconvert");
+  TRY_MAKE (2, resample, "audioresample");
+  TRY_MAKE (3, capsfilter, "capsfilter");
+  TRY_MAKE (5, volume, "volume");
+  TRY_MAKE (6, encoder, self->codec->encoder);
+  TRY_MAKE (7, payloader, self->codec->payloader);
+  TRY_MAKE (8, self->send_valve, "valve");
+  gst_object_ref (self->send_valve);
+
+  if (echo_cancellation)
+    {
+      g_autoptr(GError) dsp_error = NULL;
+
+      dsp = hark_media_make_element ("webrtcdsp", NULL, &dsp_error);
+      if (dsp == NULL)
+        g_message ("No echo cancellation: %s", dsp_error->message);
+      else
+        {
+          self->echo_probe_name = g_strdup_printf ("hark-echo-probe-%p", self);
+          e[4] = gst_object_ref_sink (dsp);
+          g_object_set (dsp, "probe", self->echo_probe_name, NULL);
+        }
+    }
+
+  /* webrtcdsp wants 10 ms buffers of S16 at 8, 16, 32 or 48 kHz: every
+   * codec rate is one of those. */
+  caps = gst_caps_new_simple ("audio/x-raw",
+                              "format", G_TYPE_STRING, "S16LE",
+                              "layout", G_TYPE_STRING, "interleaved",
+                              "rate", G_TYPE_INT, (int) self->codec->sample_rate,
+                              "channels", G_TYPE_INT, 1,
+                              NULL);
+  g_object_set (capsfilter, "caps", caps, NULL);
+  self->volume = gst_object_ref (volume);
+  g_object_set (volume, "mute", self->muted, NULL);
+  configure_encoder (self, encoder, payloader);
+  g_object_set (self->send_valve, "drop", !direction_sends (self->params.direction), NULL);
+
+  if (self->params.dtmf_payload_type != 0)
+    {
+      self->dtmf_src = hark_media_make_element ("rtpdtmfsrc", NULL, error);
+      if (self->dtmf_src == NULL)
+        goto out;
+      gst_bin_add (GST_BIN (self->pipeline), self->dtmf_src);
+      g_object_set (self->dtmf_src,
+                    "pt", self->params.dtmf_payload_type,
+                    "clock-rate", dtmf_clock_rate (self),
+                    NULL);
+
+      mux = hark_media_make_element ("rtpdtmfmux", NULL, error);
+      if (mux == NULL)
+        goto out;
+      gst_bin_add (GST_BIN (self->pipeline), mux);
+    }
+
+  {
+    GstElement *chain[] = { source, convert, resample, capsfilter, dsp, volume, encoder,
+                            payloader };
+
+    if (!add_and_link (self, chain, G_N_ELEMENTS (chain), error))
+      goto out;
+    gst_bin_add (GST_BIN (self->pipeline), self->send_valve);
+  }
+
+  if (mux != NULL)
+    {
+      if (!link_pads (payloader, "src", mux, "sink_%u", error) ||
+          !link_pads (self->dtmf_src, "src", mux, "priority_sink_%u", error) ||
+          !link_pads (mux, "src", self->send_valve, "sink", error))
+        goto out;
+    }
+  else if (!link_pads (payloader, "src", self->send_valve, "sink", error))
+    goto out;
+
+  ok = link_pads (self->send_valve, "src", self->rtpbin, "send_rtp_sink_0", error);
+
+out:
+  unref_elements (e, G_N_ELEMENTS (e));
+  return ok;
+}
+
+static gboolean
+build_recv_branch (HarkMediaSession  *self,
+                   const char        *sink_description,
+                   GError           **error)
+{
+  GstElement *e[11] = { NULL, };
+  GstElement *funnel, *depayloader, *decoder, *convert, *resample, *probe = NULL;
+  GstElement *convert2 = NULL, *sink;
+  GstElement *dtmf_funnel, *dtmf_depay, *fakesink;
+  gboolean ok = FALSE;
+
+  TRY_MAKE (0, funnel, "funnel");
+  TRY_MAKE (1, depayloader, self->codec->depayloader);
+  TRY_MAKE (2, decoder, self->codec->decoder);
+  TRY_MAKE (3, convert, "audioconvert");
+  TRY_MAKE (4, resample, "audioresample");
+
+  sink = make_endpoint (sink_description, "autoaudiosink", "sink", error);
+  if (sink == NULL)
+    goto out;
+  e[7] = gst_object_ref_sink (sink);
+
+  /* The probe feeds webrtcdsp what the loudspeaker plays, so it can be
+   * subtracted from what the microphone hears. */
+  if (self->echo_probe_name != NULL)
+    {
+      TRY_MAKE (5, probe, "webrtcechoprobe");
+      g_object_set (probe, "name", self->echo_probe_name, NULL);
+      TRY_MAKE (6, convert2, "audioconvert");
+    }
+
+  /* Packet-loss concealment: Opus has its own (and in-band FEC). spandsp's
+   * spanplc would cover G.711/G.722, but it crashes (plc_fillin) on the
+   * jitter buffer's gap events in 1.22, so those play the gap as silence. */
+  if (g_str_equal (self->codec->name, "opus"))
+    g_object_set (decoder, "use-inband-fec", TRUE, "plc", TRUE, NULL);
+
+  self->audio_funnel = gst_object_ref (funnel);
+
+  {
+    GstElement *chain[] = { funnel, depayloader, decoder, convert, resample, probe, convert2,
+                            sink };
+
+    if (!add_and_link (self, chain, G_N_ELEMENTS (chain), error))
+      goto out;
+  }
+
+  if (self->params.dtmf_payload_type != 0)
+    {
+      TRY_MAKE (8, dtmf_funnel, "funnel");
+      TRY_MAKE (9, dtmf_depay, "rtpdtmfdepay");
+      TRY_MAKE (10, fakesink, "fakesink");
+      g_object_set (fakesink, "sync", FALSE, "async", FALSE, NULL);
+      self->dtmf_funnel = gst_object_ref (dtmf_funnel);
+      self->dtmf_depay = gst_object_ref (dtmf_depay);
+
+      {
+        GstElement *chain[] = { dtmf_funnel, dtmf_depay, fakesink };
+
+        if (!add_and_link (self, chain, G_N_ELEMENTS (chain), error))
+          goto out;
+      }
+    }
+  ok = TRUE;
+
+out:
+  unref_elements (e, G_N_ELEMENTS (e));
+  return ok;
+}
+
+static gboolean
+adopt_sockets (HarkMediaSession  *self,
+               GError           **error)
+{
+  g_autoptr(HarkMediaPorts) ports = NULL;
+
+  if (self->params.ports != NULL)
+    ports = hark_media_ports_copy (self->params.ports);
+  else
+    ports = hark_media_ports_allocate (self->params.local_address, error);
+  if (ports == NULL)
+    return FALSE;
+
+  self->rtp_socket = g_object_ref (ports->rtp);
+  self->rtcp_socket = g_object_ref (ports->rtcp);
+  self->local_port = ports->rtp_port;
+  return TRUE;
+}
+
+static guint
+remote_rtcp_port (const HarkMediaParams *params)
+{
+  return params->remote_rtcp_port != 0 ? params->remote_rtcp_port : params->remote_rtp_port + 1;
+}
+
+static gboolean
+build_network (HarkMediaSession  *self,
+               GError           **error)
+{
+  GstElement *e[5] = { NULL, };
+  GstElement *rtp_src, *rtcp_src;
+  g_autoptr(GstCaps) rtp_caps = NULL;
+  g_autoptr(GstCaps) rtcp_caps = NULL;
+  gboolean ok = FALSE;
+
+  TRY_MAKE (0, rtp_src, "udpsrc");
+  TRY_MAKE (1, rtcp_src, "udpsrc");
+  TRY_MAKE (2, self->rtp_sink, "udpsink");
+  gst_object_ref (self->rtp_sink);
+  TRY_MAKE (3, self->rtcp_sink, "udpsink");
+  gst_object_ref (self->rtcp_sink);
+  TRY_MAKE (4, self->recv_valve, "valve");
+  gst_object_ref (self->recv_valve);
+
+  rtp_caps = gst_caps_new_simple ("application/x-rtp", "media", G_TYPE_STRING, "audio", NULL);
+  rtcp_caps = gst_caps_new_empty_simple ("application/x-rtcp");
+
+  g_object_set (rtp_src, "socket", self->rtp_socket, "close-socket", FALSE,
+                "caps", rtp_caps, NULL);
+  g_object_set (rtcp_src, "socket", self->rtcp_socket, "close-socket", FALSE,
+                "caps", rtcp_caps, NULL);
+  g_object_set (self->rtp_sink, "socket", self->rtp_socket, "close-socket", FALSE,
+                "host", self->params.remote_address,
+                "port", (int) self->params.remote_rtp_port,
+                "auto-multicast", FALSE, "sync", FALSE, "async", FALSE, NULL);
+  g_object_set (self->rtcp_sink, "socket", self->rtcp_socket, "close-socket", FALSE,
+                "host", self->params.remote_address,
+                "port", (int) remote_rtcp_port (&self->params),
+                "auto-multicast", FALSE, "sync", FALSE, "async", FALSE, NULL);
+  g_object_set (self->recv_valve, "drop", !direction_receives (self->params.direction), NULL);
+
+  gst_bin_add_many (GST_BIN (self->pipeline), rtp_src, rtcp_src, self->rtp_sink,
+                    self->rtcp_sink, self->recv_valve, NULL);
+  ok = link_pads (rtp_src, "src", self->recv_valve, "sink", error) &&
+       link_pads (self->recv_valve, "src", self->rtpbin, "recv_rtp_sink_0", error) &&
+       link_pads (rtcp_src, "src", self->rtpbin, "recv_rtcp_sink_0", error) &&
+       link_pads (self->rtpbin, "send_rtp_src_0", self->rtp_sink, "sink", error) &&
+       link_pads (self->rtpbin, "send_rtcp_src_0", self->rtcp_sink, "sink", error);
+
+out:
+  unref_elements (e, G_N_ELEMENTS (e));
+  return ok;
+}
+
+#undef TRY_MAKE
+
+/* ------------------------------------------------------------------------ */
+/* Bus                                                                       */
+
+static char
+dtmf_event_to_char (int event)
+{
+  static const char symbols[] = "0123456789*#ABCD";
+
+  return event >= 0 && event < 16 ? symbols[event] : '\0';
+}
+
+static void
+handle_element_message (HarkMediaSession *self,
+                        GstMessage       *message)
+{
+  const GstStructure *structure = gst_message_get_structure (message);
+  int number;
+  char digit[2] = { 0, };
+
+  if (GST_MESSAGE_SRC (message) != GST_OBJECT (self->dtmf_depay) ||
+      !gst_structure_has_name (structure, "dtmf-event") ||
+      !gst_structure_get_int (structure, "number", &number))
+    return;
+
+  digit[0] = dtmf_event_to_char (number);
+  if (digit[0] == '\0')
+    return;
+
+  g_debug ("DTMF received: %s", digit);
+  g_signal_emit (self, signals[SIGNAL_DTMF_RECEIVED], 0, digit);
+}
+
+static gboolean
+on_bus_message (GstBus     *bus,
+                GstMessage *message,
+                gpointer    user_data)
+{
+  HarkMediaSession *self = user_data;
+
+  switch (GST_MESSAGE_TYPE (message))
+    {
+    case GST_MESSAGE_ERROR:
+      {
+        g_autoptr(GError) error = NULL;
+        g_autofree char *debug = NULL;
+        g_autoptr(GError) hark_error = NULL;
+
+        gst_message_parse_error (message, &error, &debug);
+        g_warning ("Media error from %s: %s (%s)", GST_OBJECT_NAME (GST_MESSAGE_SRC (message)),
+                   error->message, debug ? debug : "");
+        hark_error = g_error_new (HARK_ERROR, HARK_ERROR_FAILED, "Audio failed: %s",
+                                  error->message);
+        g_signal_emit (self, signals[SIGNAL_ERROR], 0, hark_error);
+      }
+      break;
+
+    case GST_MESSAGE_WARNING:
+      {
+        g_autoptr(GError) error = NULL;
+        g_autofree char *debug = NULL;
+
+        gst_message_parse_warning (message, &error, &debug);
+        g_message ("Media warning from %s: %s", GST_OBJECT_NAME (GST_MESSAGE_SRC (message)),
+                   error->message);
+      }
+      break;
+
+    case GST_MESSAGE_ELEMENT:
+      handle_element_message (self, message);
+      break;
+
+    case GST_MESSAGE_LATENCY:
+      gst_bin_recalculate_latency (GST_BIN (self->pipeline));
+      break;
+
+    default:
+      break;
+    }
+
+  return G_SOURCE_CONTINUE;
+}
+
+/* ------------------------------------------------------------------------ */
+/* DTMF sending                                                              */
+
+static int
+dtmf_char_to_event (char c)
+{
+  const char *symbols = "0123456789*#ABCD";
+  const char *p = strchr (symbols, g_ascii_toupper (c));
+
+  return c != '\0' && p != NULL ? (int) (p - symbols) : -1;
+}
+
+static void
+send_dtmf_event (HarkMediaSession *self,
+                 int               number,
+                 gboolean          start)
+{
+  g_autoptr(GstPad) srcpad = NULL;
+  GstStructure *structure;
+
+  structure = gst_structure_new ("dtmf-event",
+                                 "type", G_TYPE_INT, 1,
+                                 "start", G_TYPE_BOOLEAN, start,
+                                 NULL);
+  if (start)
+    gst_structure_set (structure,
+                       "number", G_TYPE_INT, number,
+                       "volume", G_TYPE_INT, DTMF_VOLUME,
+                       NULL);
+  /* GstBaseSrc ignores custom events given to gst_element_send_event():
+   * they must come to its pad, as from downstream. */
+  srcpad = gst_element_get_static_pad (self->dtmf_src, "src");
+  gst_pad_send_event (srcpad, gst_event_new_custom (GST_EVENT_CUSTOM_UPSTREAM, structure));
+}
+
+static gboolean
+dtmf_step_cb (gpointer user_data)
+{
+  HarkMediaSession *self = user_data;
+  guint delay;
+
+  self->dtmf_source_id = 0;
+
+  if (self->dtmf_tone_on)
+    {
+      send_dtmf_event (self, 0, FALSE);
+      self->dtmf_tone_on = FALSE;
+      delay = DTMF_GAP_MS;
+    }
+  else if (self->dtmf_queue->len == 0)
+    {
+      return G_SOURCE_REMOVE;
+    }
+  else
+    {
+      char c = self->dtmf_queue->str[0];
+
+      g_string_erase (self->dtmf_queue, 0, 1);
+      if (c == ',')
+        delay = DTMF_PAUSE_MS;
+      else
+        {
+          send_dtmf_event (self, dtmf_char_to_event (c), TRUE);
+          self->dtmf_tone_on = TRUE;
+          delay = DTMF_TONE_MS;
+        }
+    }
+
+  self->dtmf_source_id = g_timeout_add (delay, dtmf_step_cb, self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+dtmf_cancel (HarkMediaSession *self)
+{
+  g_clear_handle_id (&self->dtmf_source_id, g_source_remove);
+  if (self->dtmf_tone_on && self->dtmf_src != NULL)
+    send_dtmf_event (self, 0, FALSE);
+  self->dtmf_tone_on = FALSE;
+  g_string_truncate (self->dtmf_queue, 0);
+}
+
+/* ------------------------------------------------------------------------ */
+/* GObject                                                                   */
+
+static void
+stop_bus_and_timers (HarkMediaSession *self)
+{
+  if (self->dtmf_queue != NULL)
+    dtmf_cancel (self);
+  if (self->bus_watch_id != 0)
+    {
+      g_source_remove (self->bus_watch_id);
+      self->bus_watch_id = 0;
+    }
+}
+
+static void
+hark_media_session_dispose (GObject *object)
+{
+  HarkMediaSession *self = HARK_MEDIA_SESSION (object);
+
+  stop_bus_and_timers (self);
+
+  if (self->pipeline != NULL)
+    {
+      /* hark_media_session_stop_async() normally did this off the main
+       * thread already; if not, this may block briefly. */
+      gst_element_set_state (self->pipeline, GST_STATE_NULL);
+      if (self->rtpbin != NULL)
+        g_signal_handlers_disconnect_by_data (self->rtpbin, self);
+    }
+
+  g_clear_pointer (&self->rtp_sink, gst_object_unref);
+  g_clear_pointer (&self->rtcp_sink, gst_object_unref);
+  g_clear_pointer (&self->send_valve, gst_object_unref);
+  g_clear_pointer (&self->recv_valve, gst_object_unref);
+  g_clear_pointer (&self->volume, gst_object_unref);
+  g_clear_pointer (&self->audio_funnel, gst_object_unref);
+  g_clear_pointer (&self->dtmf_funnel, gst_object_unref);
+  g_clear_pointer (&self->dtmf_depay, gst_object_unref);
+  g_clear_pointer (&self->rtpbin, gst_object_unref);
+  g_clear_pointer (&self->pipeline, gst_object_unref);
+  self->dtmf_src = NULL;   /* owned by the pipeline */
+  g_clear_object (&self->rtp_socket);
+  g_clear_object (&self->rtcp_socket);
+
+  G_OBJECT_CLASS (hark_media_session_parent_class)->dispose (object);
+}
+
+static void
+hark_media_session_finalize (GObject *object)
+{
+  HarkMediaSession *self = HARK_MEDIA_SESSION (object);
+
+  hark_media_params_clear (&self->params);
+  g_string_free (self->dtmf_queue, TRUE);
+  g_free (self->echo_probe_name);
+
+  G_OBJECT_CLASS (hark_media_session_parent_class)->finalize (object);
+}
+
+static void
+hark_media_session_get_property (GObject    *object,
+                                 guint       prop_id,
+                                 GValue     *value,
+                                 GParamSpec *pspec)
+{
+  HarkMediaSession *self = HARK_MEDIA_SESSION (object);
+
+  switch (prop_id)
+    {
+    case PROP_MUTED:
+      g_value_set_boolean (value, self->muted);
+      break;
+
+    case PROP_DIRECTION:
+      g_value_set_string (value, hark_media_direction_to_string (self->params.direction));
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+hark_media_session_set_property (GObject      *object,
+                                 guint         prop_id,
+                                 const GValue *value,
+                                 GParamSpec   *pspec)
+{
+  HarkMediaSession *self = HARK_MEDIA_SESSION (object);
+
+  switch (prop_id)
+    {
+    case PROP_MUTED:
+      hark_media_session_set_muted (self, g_value_get_boolean (value));
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+hark_media_session_class_init (HarkMediaSessionClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = hark_media_session_dispose;
+  object_class->finalize = hark_media_session_finalize;
+  object_class->get_property = hark_media_session_get_property;
+  object_class->set_property = hark_media_session_set_property;
+
+  /**
+   * HarkMediaSession:muted:
+   *
+   * Whether the microphone is muted (silence is sent, RTP keeps flowing).
+   */
+  properties[PROP_MUTED] =
+    g_param_spec_boolean ("muted", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * HarkMediaSession:direction:
+   *
+   * The RFC 3264 direction applied to the pipeline ("sendrecv", …).
+   */
+  properties[PROP_DIRECTION] =
+    g_param_spec_string ("direction", NULL, NULL, "sendrecv",
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * HarkMediaSession::dtmf-received:
+   * @digit: one of 0-9 * # A-D
+   *
+   * An RFC 4733 telephone-event arrived (once per event).
+   */
+  signals[SIGNAL_DTMF_RECEIVED] =
+    g_signal_new ("dtmf-received", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+
+  /**
+   * HarkMediaSession::error:
+   * @error: what went wrong (HARK_ERROR)
+   *
+   * The pipeline failed (a device vanished, …); the session should be
+   * stopped.
+   */
+  signals[SIGNAL_ERROR] =
+    g_signal_new ("error", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_ERROR);
+}
+
+static void
+hark_media_session_init (HarkMediaSession *self)
+{
+  hark_media_params_init (&self->params);
+  self->dtmf_queue = g_string_new (NULL);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Public API                                                                */
+
+static gboolean
+check_params (const HarkMediaParams  *params,
+              GError                **error)
+{
+  if (params->remote_address == NULL || params->remote_rtp_port == 0 ||
+      params->remote_rtp_port > G_MAXUINT16 || remote_rtcp_port (params) > G_MAXUINT16)
+    {
+      g_set_error (error, HARK_ERROR, HARK_ERROR_INVALID_ARGUMENT,
+                   "The peer's media address is missing or invalid");
+      return FALSE;
+    }
+  if (params->direction > HARK_MEDIA_DIRECTION_INACTIVE)
+    {
+      g_set_error (error, HARK_ERROR, HARK_ERROR_INVALID_ARGUMENT, "Invalid media direction");
+      return FALSE;
+    }
+  if (params->codec.payload_type > 127 || params->dtmf_payload_type > 127 ||
+      (params->dtmf_payload_type != 0 &&
+       params->dtmf_payload_type == params->codec.payload_type))
+    {
+      g_set_error (error, HARK_ERROR, HARK_ERROR_INVALID_ARGUMENT, "Invalid RTP payload type");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * hark_media_session_new:
+ * @params: the negotiated media
+ * @error: return location for a #GError
+ *
+ * Builds (but does not start) the pipeline for @params. GStreamer is
+ * loaded on the first call. Errors are in the HARK_ERROR domain:
+ * NOT_SUPPORTED for an unknown codec or a missing plugin (the message names
+ * the Debian package), INVALID_ARGUMENT for bad parameters or an
+ * unusable `HARK_AUDIO_SOURCE`/`HARK_AUDIO_SINK`.
+ *
+ * Returns: (transfer full): a new session, or %NULL with @error set
+ */
+HarkMediaSession *
+hark_media_session_new (const HarkMediaParams  *params,
+                        GError                **error)
+{
+  g_autoptr(HarkMediaSession) self = NULL;
+  g_autoptr(GstBus) bus = NULL;
+  g_autofree char *name = NULL;
+  const char *source_description;
+  const char *sink_description;
+  gboolean echo_cancellation;
+  guint latency;
+
+  g_return_val_if_fail (params != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!hark_media_ensure_gst (error) || !check_params (params, error))
+    return NULL;
+
+  self = g_object_new (HARK_TYPE_MEDIA_SESSION, NULL);
+  hark_media_params_copy (&self->params, params);
+
+  self->codec = find_codec (params->codec.name);
+  if (self->codec == NULL)
+    {
+      g_set_error (error, HARK_ERROR, HARK_ERROR_NOT_SUPPORTED,
+                   "Hark has no support for the codec “%s”",
+                   params->codec.name ? params->codec.name : "(none)");
+      return NULL;
+    }
+  if (!check_factories (self->codec, error))
+    return NULL;
+
+  /* Test and headless overrides; they also turn echo cancellation off, as
+   * they are not a loudspeaker and a microphone in one room. The settings'
+   * descriptions (params) are real devices and keep it. */
+  source_description = g_getenv ("HARK_AUDIO_SOURCE");
+  if (source_description == NULL || *source_description == '\0')
+    source_description = params->audio_source;
+  sink_description = g_getenv ("HARK_AUDIO_SINK");
+  if (sink_description == NULL || *sink_description == '\0')
+    sink_description = params->audio_sink;
+  echo_cancellation = params->echo_cancellation &&
+                      g_getenv ("HARK_AUDIO_SOURCE") == NULL &&
+                      g_getenv ("HARK_AUDIO_SINK") == NULL;
+
+  if (!adopt_sockets (self, error))
+    return NULL;
+
+  name = g_strdup_printf ("hark-media-%u", g_atomic_int_add (&session_serial, 1));
+  self->pipeline = gst_object_ref_sink (gst_pipeline_new (name));
+  g_signal_connect (self->pipeline, "deep-element-added",
+                    G_CALLBACK (on_pipeline_deep_element_added), NULL);
+
+  self->rtpbin = hark_media_make_element ("rtpbin", NULL, error);
+  if (self->rtpbin == NULL)
+    return NULL;
+  gst_object_ref_sink (self->rtpbin);
+  gst_bin_add (GST_BIN (self->pipeline), self->rtpbin);
+
+  latency = params->jitter_latency_ms != 0 ? params->jitter_latency_ms : DEFAULT_LATENCY_MS;
+  g_object_set (self->rtpbin,
+                "latency", CLAMP (latency, MIN_LATENCY_MS, MAX_LATENCY_MS),
+                "do-lost", TRUE,
+                "drop-on-latency", TRUE,
+                NULL);
+  g_signal_connect (self->rtpbin, "request-pt-map", G_CALLBACK (on_rtpbin_request_pt_map), self);
+  g_signal_connect (self->rtpbin, "pad-added", G_CALLBACK (on_rtpbin_pad_added), self);
+  g_signal_connect (self->rtpbin, "pad-removed", G_CALLBACK (on_rtpbin_pad_removed), self);
+
+  if (!build_send_branch (self, echo_cancellation, source_description, error) ||
+      !build_recv_branch (self, sink_description, error) ||
+      !build_network (self, error))
+    return NULL;
+
+  bus = gst_pipeline_get_bus (GST_PIPELINE (self->pipeline));
+  self->bus_watch_id = gst_bus_add_watch (bus, on_bus_message, self);
+
+  g_debug ("Media session %s: %s/%u pt %u, local port %u, remote %s:%u, %s", name,
+           self->codec->name, codec_clock_rate (self), params->codec.payload_type,
+           self->local_port, params->remote_address, params->remote_rtp_port,
+           hark_media_direction_to_string (params->direction));
+
+  return g_steal_pointer (&self);
+}
+
+/**
+ * hark_media_session_start:
+ * @self: a #HarkMediaSession
+ * @error: return location for a #GError
+ *
+ * Sets the pipeline playing. From NULL to PLAYING nothing waits for
+ * data (the sources are live), so this returns quickly.
+ *
+ * Returns: %FALSE with @error set if the pipeline cannot start
+ */
+gboolean
+hark_media_session_start (HarkMediaSession  *self,
+                          GError           **error)
+{
+  g_return_val_if_fail (HARK_IS_MEDIA_SESSION (self), FALSE);
+
+  if (self->stopping || self->pipeline == NULL)
+    {
+      g_set_error (error, HARK_ERROR, HARK_ERROR_INVALID_STATE, "The media session has ended");
+      return FALSE;
+    }
+  if (self->started)
+    return TRUE;
+
+  if (gst_element_set_state (self->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
+    {
+      g_set_error (error, HARK_ERROR, HARK_ERROR_FAILED,
+                   "The audio pipeline cannot start (is the audio device available?)");
+      gst_element_set_state (self->pipeline, GST_STATE_NULL);
+      return FALSE;
+    }
+  self->started = TRUE;
+  return TRUE;
+}
+
+static void
+apply_direction (HarkMediaSession   *self,
+                 HarkMediaDirection  direction)
+{
+  if (self->params.direction == direction)
+    return;
+
+  self->params.direction = direction;
+  g_object_set (self->send_valve, "drop", !direction_sends (direction), NULL);
+  g_object_set (self->recv_valve, "drop", !direction_receives (direction), NULL);
+  if (!direction_sends (direction))
+    dtmf_cancel (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DIRECTION]);
+}
+
+/**
+ * hark_media_session_update:
+ * @self: a #HarkMediaSession
+ * @params: the media after a new offer/answer (re-INVITE)
+ * @error: return location for a #GError
+ *
+ * Applies a new direction (hold, resume) and a new remote address to the
+ * running pipeline. A different codec or payload type cannot be switched
+ * in place: that is %HARK_ERROR_NOT_SUPPORTED, and the caller replaces
+ * the session.
+ *
+ * Returns: %FALSE with @error set if @params needs a new session
+ */
+gboolean
+hark_media_session_update (HarkMediaSession       *self,
+                           const HarkMediaParams  *params,
+                           GError                **error)
+{
+  g_return_val_if_fail (HARK_IS_MEDIA_SESSION (self), FALSE);
+  g_return_val_if_fail (params != NULL, FALSE);
+
+  if (!check_params (params, error))
+    return FALSE;
+
+  if (find_codec (params->codec.name) != self->codec ||
+      params->codec.payload_type != self->params.codec.payload_type ||
+      (params->codec.clock_rate != 0 && params->codec.clock_rate != codec_clock_rate (self)) ||
+      params->dtmf_payload_type != self->params.dtmf_payload_type)
+    {
+      g_set_error (error, HARK_ERROR, HARK_ERROR_NOT_SUPPORTED,
+                   "The codec changed: the media session must be replaced");
+      return FALSE;
+    }
+
+  if (g_strcmp0 (params->remote_address, self->params.remote_address) != 0 ||
+      params->remote_rtp_port != self->params.remote_rtp_port ||
+      remote_rtcp_port (params) != remote_rtcp_port (&self->params))
+    {
+      g_free (self->params.remote_address);
+      self->params.remote_address = g_strdup (params->remote_address);
+      self->params.remote_rtp_port = params->remote_rtp_port;
+      self->params.remote_rtcp_port = params->remote_rtcp_port;
+      g_object_set (self->rtp_sink, "host", params->remote_address,
+                    "port", (int) params->remote_rtp_port, NULL);
+      g_object_set (self->rtcp_sink, "host", params->remote_address,
+                    "port", (int) remote_rtcp_port (params), NULL);
+    }
+
+  apply_direction (self, params->direction);
+  return TRUE;
+}
+
+/**
+ * hark_media_session_set_muted:
+ * @self: a #HarkMediaSession
+ * @muted: whether to send silence instead of the microphone
+ */
+void
+hark_media_session_set_muted (HarkMediaSession *self,
+                              gboolean          muted)
+{
+  g_return_if_fail (HARK_IS_MEDIA_SESSION (self));
+
+  muted = !!muted;
+  if (self->muted == muted)
+    return;
+
+  self->muted = muted;
+  if (self->volume != NULL)
+    g_object_set (self->volume, "mute", muted, NULL);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MUTED]);
+}
+
+gboolean
+hark_media_session_get_muted (HarkMediaSession *self)
+{
+  g_return_val_if_fail (HARK_IS_MEDIA_SESSION (self), FALSE);
+
+  return self->muted;
+}
+
+HarkMediaDirection
+hark_media_session_get_direction (HarkMediaSession *self)
+{
+  g_return_val_if_fail (HARK_IS_MEDIA_SESSION (self), HARK_MEDIA_DIRECTION_INACTIVE);
+
+  return self->params.direction;
+}
+
+/**
+ * hark_media_session_get_codec:
+ * @self: a #HarkMediaSession
+ *
+ * Returns: the codec name in canonical case ("PCMU", "G722", "opus", …)
+ */
+const char *
+hark_media_session_get_codec (HarkMediaSession *self)
+{
+  g_return_val_if_fail (HARK_IS_MEDIA_SESSION (self), NULL);
+
+  return self->codec->name;
+}
+
+/**
+ * hark_media_session_get_local_port:
+ * @self: a #HarkMediaSession
+ *
+ * Returns: the local RTP port (RTCP is the next one)
+ */
+guint
+hark_media_session_get_local_port (HarkMediaSession *self)
+{
+  g_return_val_if_fail (HARK_IS_MEDIA_SESSION (self), 0);
+
+  return self->local_port;
+}
+
+/**
+ * hark_media_session_send_dtmf:
+ * @self: a #HarkMediaSession
+ * @digits: 0-9, *, #, A-D; "," pauses for one second
+ * @error: return location for a #GError
+ *
+ * Queues @digits as RFC 4733 telephone-events (250 ms each, 100 ms apart),
+ * after any digits still being sent.
+ *
+ * Returns: %FALSE with @error set if @digits are invalid, telephone-event
+ *   was not negotiated, or the stream does not send
+ */
+gboolean
+hark_media_session_send_dtmf (HarkMediaSession  *self,
+                              const char        *digits,
+                              GError           **error)
+{
+  g_return_val_if_fail (HARK_IS_MEDIA_SESSION (self), FALSE);
+  g_return_val_if_fail (digits != NULL, FALSE);
+
+  if (*digits == '\0')
+    {
+      g_set_error (error, HARK_ERROR, HARK_ERROR_INVALID_ARGUMENT, "No DTMF digits to send");
+      return FALSE;
+    }
+  for (const char *p = digits; *p != '\0'; p++)
+    {
+      if (*p != ',' && dtmf_char_to_event (*p) < 0)
+        {
+          g_set_error (error, HARK_ERROR, HARK_ERROR_INVALID_ARGUMENT,
+                       "“%c” is not a DTMF digit (0-9, *, #, A-D, and “,” to pause)", *p);
+          return FALSE;
+        }
+    }
+  if (self->dtmf_src == NULL)
+    {
+      g_set_error (error, HARK_ERROR, HARK_ERROR_NOT_SUPPORTED,
+                   "The peer did not accept telephone-event (RFC 4733) for DTMF");
+      return FALSE;
+    }
+  if (!self->started || self->stopping || !direction_sends (self->params.direction))
+    {
+      g_set_error (error, HARK_ERROR, HARK_ERROR_INVALID_STATE,
+                   "No audio is being sent in this call now");
+      return FALSE;
+    }
+
+  g_string_append (self->dtmf_queue, digits);
+  if (self->dtmf_source_id == 0)
+    dtmf_step_cb (self);
+  return TRUE;
+}
+
+typedef struct {
+  guint64 packets_sent;
+  guint64 bytes_sent;
+  guint64 packets_received;
+  guint64 bytes_received;
+  gint64  packets_lost;
+  double  jitter_ms;
+  double  rtt_ms;
+  double  remote_fraction_lost;
+  gint64  remote_packets_lost;
+  gboolean have_rtt;
+} Stats;
+
+static guint64
+structure_get_count (const GstStructure *s,
+                     const char         *field)
+{
+  const GValue *value = gst_structure_get_value (s, field);
+
+  if (value == NULL)
+    return 0;
+  if (G_VALUE_HOLDS_UINT64 (value))
+    return g_value_get_uint64 (value);
+  if (G_VALUE_HOLDS_INT64 (value))
+    return MAX (g_value_get_int64 (value), 0);
+  if (G_VALUE_HOLDS_UINT (value))
+    return g_value_get_uint (value);
+  if (G_VALUE_HOLDS_INT (value))
+    return MAX (g_value_get_int (value), 0);
+  return 0;
+}
+
+static void
+add_source_stats (Stats              *stats,
+                  const GstStructure *source)
+{
+  gboolean internal = FALSE;
+  gboolean have_rb = FALSE;
+  guint64 clock_rate;
+
+  gst_structure_get_boolean (source, "internal", &internal);
+
+  if (internal)
+    {
+      stats->packets_sent += structure_get_count (source, "packets-sent");
+      stats->bytes_sent += structure_get_count (source, "octets-sent");
+      return;
+    }
+
+  stats->packets_received += structure_get_count (source, "packets-received");
+  stats->bytes_received += structure_get_count (source, "octets-received");
+  {
+    int lost = 0;
+
+    if (gst_structure_get_int (source, "packets-lost", &lost) && lost > 0)
+      stats->packets_lost += lost;
+  }
+  clock_rate = structure_get_count (source, "clock-rate");
+  if (clock_rate > 0)
+    stats->jitter_ms = MAX (stats->jitter_ms,
+                            structure_get_count (source, "jitter") * 1000.0 / clock_rate);
+
+  /* The last report block this peer sent about our stream. */
+  if (gst_structure_get_boolean (source, "have-rb", &have_rb) && have_rb)
+    {
+      guint fraction = 0;
+      int lost = 0;
+      guint rtt = 0;
+
+      if (gst_structure_get_uint (source, "rb-fractionlost", &fraction))
+        stats->remote_fraction_lost = MAX (stats->remote_fraction_lost, fraction / 256.0);
+      if (gst_structure_get_int (source, "rb-packetslost", &lost) && lost > 0)
+        stats->remote_packets_lost += lost;
+      if (gst_structure_get_uint (source, "rb-round-trip", &rtt) && rtt > 0)
+        {
+          /* NTP short format: 16.16 seconds */
+          stats->rtt_ms = rtt * 1000.0 / 65536.0;
+          stats->have_rtt = TRUE;
+        }
+    }
+}
+
+/**
+ * hark_media_session_get_stats:
+ * @self: a #HarkMediaSession
+ *
+ * The call's RTP figures from rtpbin's session: `packets-sent`,
+ * `bytes-sent`, `packets-received`, `bytes-received` (t), `packets-lost`
+ * (x, incoming), `jitter-ms` (d, incoming), `remote-packets-lost` (x) and
+ * `remote-fraction-lost` (d) from the peer's RTCP reports on our stream,
+ * `rtt-ms` (d, once RTCP has measured it), and `codec` (s).
+ *
+ * Returns: (transfer floating): an a{sv}
+ */
+GVariant *
+hark_media_session_get_stats (HarkMediaSession *self)
+{
+  g_autoptr(GObject) session = NULL;
+  g_autoptr(GstStructure) structure = NULL;
+  g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
+  Stats stats = { 0, };
+  const GValue *sources;
+
+  g_return_val_if_fail (HARK_IS_MEDIA_SESSION (self), NULL);
+
+  if (self->rtpbin != NULL)
+    g_signal_emit_by_name (self->rtpbin, "get-internal-session", 0, &session);
+  if (session != NULL)
+    g_object_get (session, "stats", &structure, NULL);
+
+  sources = structure ? gst_structure_get_value (structure, "source-stats") : NULL;
+  /* A GValueArray, whose GType macro is deprecated even to look at. */
+  if (sources != NULL && g_str_equal (G_VALUE_TYPE_NAME (sources), "GValueArray"))
+    {
+      G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+      GValueArray *array = g_value_get_boxed (sources);
+
+      for (guint i = 0; array != NULL && i < array->n_values; i++)
+        {
+          const GValue *v = &array->values[i];
+
+          if (GST_VALUE_HOLDS_STRUCTURE (v))
+            add_source_stats (&stats, gst_value_get_structure (v));
+        }
+      G_GNUC_END_IGNORE_DEPRECATIONS
+    }
+
+  g_variant_builder_add (&builder, "{sv}", "codec", g_variant_new_string (self->codec->name));
+  g_variant_builder_add (&builder, "{sv}", "packets-sent", g_variant_new_uint64 (stats.packets_sent));
+  g_variant_builder_add (&builder, "{sv}", "bytes-sent", g_variant_new_uint64 (stats.bytes_sent));
+  g_variant_builder_add (&builder, "{sv}", "packets-received",
+                         g_variant_new_uint64 (stats.packets_received));
+  g_variant_builder_add (&builder, "{sv}", "bytes-received",
+                         g_variant_new_uint64 (stats.bytes_received));
+  g_variant_builder_add (&builder, "{sv}", "packets-lost", g_variant_new_int64 (stats.packets_lost));
+  g_variant_builder_add (&builder, "{sv}", "jitter-ms", g_variant_new_double (stats.jitter_ms));
+  g_variant_builder_add (&builder, "{sv}", "remote-packets-lost",
+                         g_variant_new_int64 (stats.remote_packets_lost));
+  g_variant_builder_add (&builder, "{sv}", "remote-fraction-lost",
+                         g_variant_new_double (stats.remote_fraction_lost));
+  if (stats.have_rtt)
+    g_variant_builder_add (&builder, "{sv}", "rtt-ms", g_variant_new_double (stats.rtt_ms));
+
+  return g_variant_builder_end (&builder);
+}
+
+static void
+stop_in_thread (GTask        *task,
+                gpointer      source_object,
+                gpointer      task_data,
+                GCancellable *cancellable)
+{
+  GstElement *pipeline = task_data;
+
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  g_task_return_boolean (task, TRUE);
+}
+
+/* Back on the main thread. The worker's task does not hold the session, so
+ * that once the caller's callback has run, no thread keeps it alive. */
+static void
+stop_done_cb (GObject      *source_object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+
+  g_task_return_boolean (task, TRUE);
+}
+
+/**
+ * hark_media_session_stop_async:
+ * @self: a #HarkMediaSession
+ * @cancellable: (nullable): a #GCancellable (the stop itself always completes)
+ * @callback: called when the pipeline is down and the devices released
+ * @user_data: data for @callback
+ *
+ * Stops sending and receiving at once, then takes the pipeline to NULL on
+ * a worker thread: that state change waits for streaming threads and
+ * devices, and must not stall the main loop. The sockets close when the
+ * session is finalized.
+ */
+void
+hark_media_session_stop_async (HarkMediaSession    *self,
+                               GCancellable        *cancellable,
+                               GAsyncReadyCallback  callback,
+                               gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GTask) worker = NULL;
+
+  g_return_if_fail (HARK_IS_MEDIA_SESSION (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, hark_media_session_stop_async);
+
+  stop_bus_and_timers (self);
+  if (self->stopping || self->pipeline == NULL)
+    {
+      self->stopping = TRUE;
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+  self->stopping = TRUE;
+
+  worker = g_task_new (NULL, NULL, stop_done_cb, g_steal_pointer (&task));
+  g_task_set_source_tag (worker, stop_in_thread);
+  g_task_set_task_data (worker, gst_object_ref (self->pipeline), gst_object_unref);
+  g_task_run_in_thread (worker, stop_in_thread);
+}
+
+gboolean
+hark_media_session_stop_finish (HarkMediaSession  *self,
+                                GAsyncResult      *result,
+                                GError           **error)
+{
+  g_return_val_if_fail (HARK_IS_MEDIA_SESSION (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == hark_media_session_stop_async,
+                        FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}

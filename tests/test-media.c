@@ -1,0 +1,840 @@
+/* test-media.c
+ *
+ * Media sessions without SIP: two HarkMediaSessions in this process talk
+ * RTP over loopback. Side A plays a 1000 Hz tone, side B a 600 Hz one;
+ * each side's sink writes raw 16 kHz S16LE to a file that the test reads
+ * and analyses (Goertzel), so what is checked is the audio that came out,
+ * not the pipeline state.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+
+#include <glib/gstdio.h>
+
+#include "hark-error.h"
+#include "hark-media-private.h"
+#include "hark-media-session.h"
+
+#define TONE_A 1000.0
+#define TONE_B 600.0
+#define SINK_RATE 16000
+#define SINK_CAPS "audio/x-raw,format=S16LE,rate=16000,channels=1"
+
+/* A UDP relay between A and B that drops a share of A's RTP packets. */
+typedef struct {
+  GSocket        *socket;
+  GSocketAddress *target;
+  GSource        *source;
+  double          drop_probability;
+  guint           received;
+  guint           forwarded;
+  guint           dropped;
+} Relay;
+
+/* Fixture data: echo cancellation on (off otherwise). */
+#define WITH_ECHO_CANCELLATION 0xec
+
+typedef struct {
+  char             *tmpdir;
+  char             *a_out;
+  char             *b_out;
+  HarkMediaSession *a;
+  HarkMediaSession *b;
+  HarkMediaParams   a_params;
+  HarkMediaParams   b_params;
+  GString          *b_dtmf;
+  Relay            *relay;
+} Fixture;
+
+/* ------------------------------------------------------------------------ */
+/* Helpers                                                                   */
+
+static gboolean
+timeout_cb (gpointer user_data)
+{
+  gboolean *done = user_data;
+
+  *done = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+static void
+wait_ms (guint ms)
+{
+  gboolean done = FALSE;
+
+  g_timeout_add (ms, timeout_cb, &done);
+  while (!done)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+static gboolean
+relay_cb (GSocket      *socket,
+          GIOCondition  condition,
+          gpointer      user_data)
+{
+  Relay *relay = user_data;
+  char buffer[2048];
+  gssize n;
+
+  n = g_socket_receive (socket, buffer, sizeof buffer, NULL, NULL);
+  if (n <= 0)
+    return G_SOURCE_CONTINUE;
+
+  /* Loss spread evenly, so that every run drops the same share. */
+  relay->received++;
+  if ((guint) (relay->received * relay->drop_probability) !=
+      (guint) ((relay->received - 1) * relay->drop_probability))
+    {
+      relay->dropped++;
+      return G_SOURCE_CONTINUE;
+    }
+  g_socket_send_to (socket, relay->target, buffer, n, NULL, NULL);
+  relay->forwarded++;
+  return G_SOURCE_CONTINUE;
+}
+
+static Relay *
+relay_new (guint  target_port,
+           double drop_probability)
+{
+  Relay *relay = g_new0 (Relay, 1);
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) any_port = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GError) error = NULL;
+
+  relay->socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM,
+                                G_SOCKET_PROTOCOL_UDP, &error);
+  g_assert_no_error (error);
+  g_socket_bind (relay->socket, any_port, FALSE, &error);
+  g_assert_no_error (error);
+  g_socket_set_blocking (relay->socket, FALSE);
+  relay->target = g_inet_socket_address_new (loopback, target_port);
+  relay->drop_probability = drop_probability;
+  relay->source = g_socket_create_source (relay->socket, G_IO_IN, NULL);
+  g_source_set_callback (relay->source, G_SOURCE_FUNC (relay_cb), relay, NULL);
+  g_source_attach (relay->source, NULL);
+  return relay;
+}
+
+static guint
+relay_get_port (Relay *relay)
+{
+  g_autoptr(GSocketAddress) address = g_socket_get_local_address (relay->socket, NULL);
+
+  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (address));
+}
+
+static void
+relay_free (Relay *relay)
+{
+  g_source_destroy (relay->source);
+  g_source_unref (relay->source);
+  g_object_unref (relay->socket);
+  g_object_unref (relay->target);
+  g_free (relay);
+}
+
+/* Samples the sink wrote to @path, from @from (a sample index) on. */
+static gint16 *
+read_samples (const char *path,
+              gsize       from,
+              gsize      *n_samples)
+{
+  g_autofree char *contents = NULL;
+  gsize length = 0;
+  gsize total;
+  gint16 *samples;
+
+  if (!g_file_get_contents (path, &contents, &length, NULL))
+    length = 0;
+  total = length / 2;
+  if (from >= total)
+    {
+      *n_samples = 0;
+      return NULL;
+    }
+  *n_samples = total - from;
+  samples = g_new (gint16, *n_samples);
+  memcpy (samples, contents + from * 2, *n_samples * 2);
+  return samples;
+}
+
+static gsize
+count_samples (const char *path)
+{
+  GStatBuf st;
+
+  if (g_stat (path, &st) != 0)
+    return 0;
+  return st.st_size / 2;
+}
+
+static double
+goertzel_power (const gint16 *samples,
+                gsize         n,
+                double        frequency)
+{
+  double coeff = 2.0 * cos (2.0 * G_PI * frequency / SINK_RATE);
+  double s1 = 0, s2 = 0;
+
+  for (gsize i = 0; i < n; i++)
+    {
+      double s0 = samples[i] / 32768.0 + coeff * s1 - s2;
+
+      s2 = s1;
+      s1 = s0;
+    }
+  return (s1 * s1 + s2 * s2 - coeff * s1 * s2) / n;
+}
+
+static double
+rms (const gint16 *samples,
+     gsize         n)
+{
+  double sum = 0;
+
+  for (gsize i = 0; i < n; i++)
+    sum += (samples[i] / 32768.0) * (samples[i] / 32768.0);
+  return n > 0 ? sqrt (sum / n) : 0;
+}
+
+/* Dominant frequency (10 Hz steps, 100-4000 Hz) of the last @seconds of
+ * @path; 0 if there is not that much audio or it is silent. */
+static double
+dominant_frequency (const char *path,
+                    double      seconds)
+{
+  gsize window = seconds * SINK_RATE;
+  gsize total = count_samples (path);
+  g_autofree gint16 *samples = NULL;
+  gsize n;
+  double best = 0, best_power = 0;
+
+  if (total < window)
+    return 0;
+  samples = read_samples (path, total - window, &n);
+  if (rms (samples, n) < 0.01)
+    return 0;
+
+  for (double f = 100; f <= 4000; f += 10)
+    {
+      double power = goertzel_power (samples, n, f);
+
+      if (power > best_power)
+        {
+          best_power = power;
+          best = f;
+        }
+    }
+  return best;
+}
+
+static guint64
+stats_get (HarkMediaSession *session,
+           const char       *key)
+{
+  g_autoptr(GVariant) stats = g_variant_ref_sink (hark_media_session_get_stats (session));
+  guint64 value = 0;
+  gint64 signed_value = 0;
+
+  if (g_variant_lookup (stats, key, "t", &value))
+    return value;
+  if (g_variant_lookup (stats, key, "x", &signed_value))
+    return MAX (signed_value, 0);
+  g_assert_not_reached ();
+}
+
+static void
+on_dtmf_received (HarkMediaSession *session,
+                  const char       *digit,
+                  GString          *received)
+{
+  g_string_append (received, digit);
+}
+
+static void
+stop_cb (GObject      *object,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  gboolean *done = user_data;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (hark_media_session_stop_finish (HARK_MEDIA_SESSION (object), result, &error));
+  g_assert_no_error (error);
+  *done = TRUE;
+}
+
+static void
+stop_session (HarkMediaSession **session)
+{
+  gboolean done = FALSE;
+
+  if (*session == NULL)
+    return;
+  hark_media_session_stop_async (*session, NULL, stop_cb, &done);
+  while (!done)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_finalize_object (g_steal_pointer (session));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Fixture                                                                   */
+
+static void
+fixture_setup (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  f->tmpdir = g_dir_make_tmp ("hark-media-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->a_out = g_build_filename (f->tmpdir, "a.raw", NULL);
+  f->b_out = g_build_filename (f->tmpdir, "b.raw", NULL);
+  f->b_dtmf = g_string_new (NULL);
+  hark_media_params_init (&f->a_params);
+  hark_media_params_init (&f->b_params);
+  f->a_params.echo_cancellation = GPOINTER_TO_INT (data) == WITH_ECHO_CANCELLATION;
+  f->b_params.echo_cancellation = GPOINTER_TO_INT (data) == WITH_ECHO_CANCELLATION;
+}
+
+static void
+fixture_teardown (Fixture       *f,
+                  gconstpointer  data)
+{
+  stop_session (&f->a);
+  stop_session (&f->b);
+  g_clear_pointer (&f->relay, relay_free);
+  hark_media_params_clear (&f->a_params);
+  hark_media_params_clear (&f->b_params);
+  g_string_free (f->b_dtmf, TRUE);
+  g_unlink (f->a_out);
+  g_unlink (f->b_out);
+  g_rmdir (f->tmpdir);
+  g_free (f->a_out);
+  g_free (f->b_out);
+  g_free (f->tmpdir);
+}
+
+static void
+set_codec (HarkMediaParams *params,
+           const char      *codec,
+           guint            pt,
+           guint            clock_rate,
+           guint            dtmf_pt,
+           guint            dtmf_rate)
+{
+  g_free (params->codec.name);
+  params->codec.name = g_strdup (codec);
+  params->codec.payload_type = pt;
+  params->codec.clock_rate = clock_rate;
+  params->codec.ptime = 20;
+  params->dtmf_payload_type = dtmf_pt;
+  params->dtmf_clock_rate = dtmf_rate;
+}
+
+/* The descriptions go through the params (the settings' way), not the
+ * environment: setenv() is not safe once GStreamer's threads run. */
+static HarkMediaSession *
+make_session (HarkMediaParams *params,
+              double           tone,
+              const char      *out)
+{
+  g_autoptr(GError) error = NULL;
+  HarkMediaSession *session;
+
+  g_free (params->audio_source);
+  params->audio_source = g_strdup_printf ("audiotestsrc freq=%g volume=0.5 is-live=true", tone);
+  g_free (params->audio_sink);
+  params->audio_sink = g_strdup_printf ("audioconvert ! audioresample ! " SINK_CAPS " ! "
+                                        "filesink location=\"%s\" buffer-mode=unbuffered "
+                                        "sync=false", out);
+
+  session = hark_media_session_new (params, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (session);
+  return session;
+}
+
+/* A ⇄ B on loopback, optionally with a lossy relay on A → B's RTP. */
+static void
+pair_start (Fixture    *f,
+            const char *codec,
+            guint       pt,
+            guint       clock_rate,
+            guint       dtmf_pt,
+            guint       dtmf_rate,
+            double      loss)
+{
+  g_autoptr(GError) error = NULL;
+  guint a_port, b_port;
+
+  f->a_params.ports = hark_media_ports_allocate ("127.0.0.1", &error);
+  g_assert_no_error (error);
+  f->b_params.ports = hark_media_ports_allocate ("127.0.0.1", &error);
+  g_assert_no_error (error);
+  a_port = f->a_params.ports->rtp_port;
+  b_port = f->b_params.ports->rtp_port;
+
+  set_codec (&f->a_params, codec, pt, clock_rate, dtmf_pt, dtmf_rate);
+  set_codec (&f->b_params, codec, pt, clock_rate, dtmf_pt, dtmf_rate);
+
+  f->a_params.remote_address = g_strdup ("127.0.0.1");
+  f->a_params.remote_rtp_port = b_port;
+  f->a_params.remote_rtcp_port = b_port + 1;
+  if (loss > 0)
+    {
+      f->relay = relay_new (b_port, loss);
+      f->a_params.remote_rtp_port = relay_get_port (f->relay);
+    }
+  f->b_params.remote_address = g_strdup ("127.0.0.1");
+  f->b_params.remote_rtp_port = a_port;
+
+  f->a = make_session (&f->a_params, TONE_A, f->a_out);
+  f->b = make_session (&f->b_params, TONE_B, f->b_out);
+  g_signal_connect (f->b, "dtmf-received", G_CALLBACK (on_dtmf_received), f->b_dtmf);
+
+  g_assert_cmpuint (hark_media_session_get_local_port (f->a), ==, a_port);
+  g_assert_true (hark_media_session_start (f->a, &error));
+  g_assert_no_error (error);
+  g_assert_true (hark_media_session_start (f->b, &error));
+  g_assert_no_error (error);
+}
+
+/* The last 0.5 s of @path, all of it written after sample @from, carries
+ * @expected: polled, so that a slow machine (sanitizers) only takes longer. */
+static void
+assert_tone_from (const char *path,
+                  gsize       from,
+                  double      expected)
+{
+  gint64 deadline = g_get_monotonic_time () + 6 * G_USEC_PER_SEC;
+  double f = 0;
+
+  for (;;)
+    {
+      if (count_samples (path) >= from + SINK_RATE / 2)
+        {
+          f = dominant_frequency (path, 0.5);
+          if (fabs (f - expected) <= 30.0)
+            break;
+        }
+      if (g_get_monotonic_time () > deadline)
+        break;
+      wait_ms (100);
+    }
+
+  g_test_message ("%s: dominant frequency %.0f Hz (expected %.0f), %.2f s of audio", path, f,
+                  expected, (double) count_samples (path) / SINK_RATE);
+  g_assert_cmpfloat_with_epsilon (f, expected, 30.0);
+}
+
+static void
+assert_tone (const char *path,
+             double      expected)
+{
+  assert_tone_from (path, 0, expected);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Tests                                                                     */
+
+typedef struct {
+  const char *name;
+  guint       pt;
+  guint       clock_rate;
+} CodecCase;
+
+static const CodecCase codec_cases[] = {
+  { "PCMU", 0, 8000 },
+  { "PCMA", 8, 8000 },
+  { "G722", 9, 8000 },
+  { "opus", 96, 48000 },
+};
+
+static void
+test_codec (Fixture       *f,
+            gconstpointer  data)
+{
+  const CodecCase *c = data;
+
+  pair_start (f, c->name, c->pt, c->clock_rate, 101, 8000, 0);
+  g_assert_cmpstr (hark_media_session_get_codec (f->a), ==, c->name);
+  wait_ms (500);
+
+  assert_tone (f->b_out, TONE_A);
+  assert_tone (f->a_out, TONE_B);
+}
+
+/* webrtcdsp and its probe in the path (as with real devices): a tone with
+ * no echo still goes through. */
+static void
+test_codec_aec (Fixture       *f,
+                gconstpointer  data)
+{
+  pair_start (f, "opus", 96, 48000, 101, 48000, 0);
+  wait_ms (500);
+  assert_tone (f->b_out, TONE_A);
+  assert_tone (f->a_out, TONE_B);
+}
+
+static void
+test_dtmf (Fixture       *f,
+           gconstpointer  data)
+{
+  const CodecCase *c = data;
+  g_autoptr(GError) error = NULL;
+  gint64 deadline;
+
+  pair_start (f, c->name, c->pt, c->clock_rate, 101, 8000, 0);
+  wait_ms (300);
+
+  g_assert_true (hark_media_session_send_dtmf (f->a, "123#", &error));
+  g_assert_no_error (error);
+
+  deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  while (f->b_dtmf->len < 4 && g_get_monotonic_time () < deadline)
+    wait_ms (50);
+  g_assert_cmpstr (f->b_dtmf->str, ==, "123#");
+
+  /* Audio resumes after the events. */
+  wait_ms (400);
+  assert_tone_from (f->b_out, count_samples (f->b_out), TONE_A);
+
+  g_assert_false (hark_media_session_send_dtmf (f->a, "12x", &error));
+  g_assert_error (error, HARK_ERROR, HARK_ERROR_INVALID_ARGUMENT);
+}
+
+static void
+test_dtmf_not_negotiated (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  pair_start (f, "PCMU", 0, 8000, 0, 0, 0);
+  g_assert_false (hark_media_session_send_dtmf (f->a, "1", &error));
+  g_assert_error (error, HARK_ERROR, HARK_ERROR_NOT_SUPPORTED);
+}
+
+static void
+set_direction (HarkMediaSession   *session,
+               HarkMediaParams    *params,
+               HarkMediaDirection  direction)
+{
+  g_autoptr(GError) error = NULL;
+
+  params->direction = direction;
+  g_assert_true (hark_media_session_update (session, params, &error));
+  g_assert_no_error (error);
+}
+
+static void
+test_hold (Fixture       *f,
+           gconstpointer  data)
+{
+  guint64 a_received, b_received;
+  gsize a_samples, b_samples;
+
+  pair_start (f, "PCMU", 0, 8000, 101, 8000, 0);
+  assert_tone (f->b_out, TONE_A);
+  assert_tone (f->a_out, TONE_B);
+
+  /* A holds with a=sendonly; B answers recvonly: A still sends, B doesn't. */
+  set_direction (f->a, &f->a_params, HARK_MEDIA_DIRECTION_SENDONLY);
+  set_direction (f->b, &f->b_params, HARK_MEDIA_DIRECTION_RECVONLY);
+  g_assert_cmpint (hark_media_session_get_direction (f->a), ==, HARK_MEDIA_DIRECTION_SENDONLY);
+  wait_ms (300);
+  a_received = stats_get (f->a, "packets-received");
+  b_received = stats_get (f->b, "packets-received");
+  wait_ms (700);
+  g_assert_cmpuint (stats_get (f->a, "packets-received"), ==, a_received);
+  g_assert_cmpuint (stats_get (f->b, "packets-received"), >, b_received + 20);
+  assert_tone (f->b_out, TONE_A);
+
+  /* Inactive both ways: B gets no more audio at all. */
+  set_direction (f->a, &f->a_params, HARK_MEDIA_DIRECTION_INACTIVE);
+  set_direction (f->b, &f->b_params, HARK_MEDIA_DIRECTION_INACTIVE);
+  wait_ms (300);
+  b_received = stats_get (f->b, "packets-received");
+  b_samples = count_samples (f->b_out);
+  wait_ms (700);
+  g_assert_cmpuint (stats_get (f->b, "packets-received"), ==, b_received);
+  {
+    gsize n;
+    g_autofree gint16 *held = read_samples (f->b_out, b_samples, &n);
+
+    g_test_message ("%" G_GSIZE_FORMAT " samples while held, RMS %f", n, rms (held, n));
+    g_assert_cmpfloat (rms (held, n), <, 0.01);
+  }
+
+  /* Resume: the tone is back both ways. */
+  b_samples = count_samples (f->b_out);
+  a_samples = count_samples (f->a_out);
+  set_direction (f->a, &f->a_params, HARK_MEDIA_DIRECTION_SENDRECV);
+  set_direction (f->b, &f->b_params, HARK_MEDIA_DIRECTION_SENDRECV);
+  assert_tone_from (f->b_out, b_samples, TONE_A);
+  assert_tone_from (f->a_out, a_samples, TONE_B);
+}
+
+static void
+test_mute (Fixture       *f,
+           gconstpointer  data)
+{
+  gsize from;
+  gsize n;
+  g_autofree gint16 *samples = NULL;
+  guint64 sent;
+
+  pair_start (f, "PCMA", 8, 8000, 0, 0, 0);
+  assert_tone (f->b_out, TONE_A);
+
+  hark_media_session_set_muted (f->a, TRUE);
+  g_assert_true (hark_media_session_get_muted (f->a));
+  wait_ms (300);
+  from = count_samples (f->b_out);
+  sent = stats_get (f->a, "packets-sent");
+  wait_ms (600);
+  samples = read_samples (f->b_out, from, &n);
+  g_assert_cmpuint (n, >, SINK_RATE / 4);
+  g_assert_cmpfloat (rms (samples, n), <, 0.01);
+  /* Muting sends silence: RTP keeps flowing. */
+  g_assert_cmpuint (stats_get (f->a, "packets-sent"), >, sent + 20);
+
+  hark_media_session_set_muted (f->a, FALSE);
+  assert_tone_from (f->b_out, count_samples (f->b_out), TONE_A);
+}
+
+static void
+test_stats (Fixture       *f,
+            gconstpointer  data)
+{
+  g_autoptr(GVariant) stats = NULL;
+  guint64 sent, received, bytes;
+  const char *codec;
+  double rtt;
+  g_autofree char *text = NULL;
+
+  pair_start (f, "PCMU", 0, 8000, 101, 8000, 0);
+  wait_ms (1000);
+  sent = stats_get (f->a, "packets-sent");
+  received = stats_get (f->b, "packets-received");
+  g_assert_cmpuint (sent, >=, 30);
+  g_assert_cmpuint (received, >=, 30);
+  bytes = stats_get (f->b, "bytes-received");
+  g_assert_cmpuint (bytes, >=, received * 160);
+
+  wait_ms (500);
+  g_assert_cmpuint (stats_get (f->a, "packets-sent"), >, sent);
+  g_assert_cmpuint (stats_get (f->b, "packets-received"), >, received);
+
+  /* RTCP: RTT shows up once a report about our stream came back (the
+   * RTCP interval is 5 s, randomised by 0.5 to 1.5). */
+  for (int i = 0; i < 120; i++)
+    {
+      g_clear_pointer (&stats, g_variant_unref);
+      stats = g_variant_ref_sink (hark_media_session_get_stats (f->a));
+      if (g_variant_lookup (stats, "rtt-ms", "d", &rtt))
+        break;
+      wait_ms (100);
+    }
+  text = g_variant_print (stats, TRUE);
+  g_test_message ("A: %s", text);
+  g_assert_true (g_variant_lookup (stats, "codec", "&s", &codec));
+  g_assert_cmpstr (codec, ==, "PCMU");
+  g_assert_true (g_variant_lookup (stats, "rtt-ms", "d", &rtt));
+  g_assert_cmpfloat (rtt, >=, 0);
+  g_assert_cmpfloat (rtt, <, 100);
+}
+
+static void
+test_loss (Fixture       *f,
+           gconstpointer  data)
+{
+  const CodecCase *c = data;
+
+  pair_start (f, c->name, c->pt, c->clock_rate, 0, 0, 0.05);
+  wait_ms (2000);
+  g_test_message ("relay forwarded %u, dropped %u", f->relay->forwarded, f->relay->dropped);
+  g_assert_cmpuint (f->relay->dropped, >, 0);
+  assert_tone (f->b_out, TONE_A);
+  g_assert_cmpuint (stats_get (f->b, "packets-lost"), >, 0);
+}
+
+static void
+test_errors (void)
+{
+  HarkMediaParams params;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GstElement) element = NULL;
+  HarkMediaSession *session;
+
+  g_assert_true (hark_media_ensure_gst (NULL));
+
+  hark_media_params_init (&params);
+  params.remote_address = g_strdup ("127.0.0.1");
+  params.remote_rtp_port = 9;
+  params.codec.name = g_strdup ("nonsense");
+  params.codec.payload_type = 97;
+
+  session = hark_media_session_new (&params, &error);
+  g_assert_null (session);
+  g_assert_error (error, HARK_ERROR, HARK_ERROR_NOT_SUPPORTED);
+  g_assert_nonnull (strstr (error->message, "nonsense"));
+  g_clear_error (&error);
+
+  g_assert_false (hark_media_codec_is_available ("nonsense", &error));
+  g_assert_error (error, HARK_ERROR, HARK_ERROR_NOT_SUPPORTED);
+  g_clear_error (&error);
+  for (guint i = 0; i < G_N_ELEMENTS (codec_cases); i++)
+    {
+      g_assert_true (hark_media_codec_is_available (codec_cases[i].name, &error));
+      g_assert_no_error (error);
+    }
+
+  /* A missing plugin names its Debian package. */
+  element = hark_media_make_element ("avenc_nonexistent", NULL, &error);
+  g_assert_null (element);
+  g_assert_error (error, HARK_ERROR, HARK_ERROR_NOT_SUPPORTED);
+  g_assert_nonnull (strstr (error->message, "gstreamer1.0-libav"));
+  g_assert_nonnull (strstr (error->message, "avenc_nonexistent"));
+  g_clear_error (&error);
+
+  /* A broken source description is a clean error, not a crash. */
+  g_free (params.codec.name);
+  params.codec.name = g_strdup ("PCMU");
+  params.codec.payload_type = 0;
+  params.audio_source = g_strdup ("nonexistentsrc");
+  params.audio_sink = g_strdup ("fakesink");
+  session = hark_media_session_new (&params, &error);
+  g_assert_null (session);
+  g_assert_error (error, HARK_ERROR, HARK_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "nonexistentsrc"));
+  g_clear_error (&error);
+
+  /* No peer address. */
+  g_clear_pointer (&params.remote_address, g_free);
+  session = hark_media_session_new (&params, &error);
+  g_assert_null (session);
+  g_assert_error (error, HARK_ERROR, HARK_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  hark_media_params_clear (&params);
+}
+
+static void
+test_ports (void)
+{
+  g_autoptr(HarkMediaPorts) a = NULL;
+  g_autoptr(HarkMediaPorts) b = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocketAddress) address = NULL;
+
+  a = hark_media_ports_allocate (NULL, &error);
+  g_assert_no_error (error);
+  b = hark_media_ports_allocate ("127.0.0.1", &error);
+  g_assert_no_error (error);
+
+  g_assert_cmpuint (a->rtp_port % 2, ==, 0);
+  g_assert_cmpuint (a->rtcp_port, ==, a->rtp_port + 1);
+  g_assert_cmpuint (b->rtp_port % 2, ==, 0);
+  g_assert_cmpuint (a->rtp_port, !=, b->rtp_port);
+
+  address = g_socket_get_local_address (b->rtp, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (address)), ==,
+                    b->rtp_port);
+
+  g_assert_null (hark_media_ports_allocate ("not-an-address", &error));
+  g_assert_error (error, HARK_ERROR, HARK_ERROR_INVALID_ARGUMENT);
+}
+
+static void
+test_directions (void)
+{
+  HarkMediaDirection d;
+
+  for (d = HARK_MEDIA_DIRECTION_SENDRECV; d <= HARK_MEDIA_DIRECTION_INACTIVE; d++)
+    {
+      HarkMediaDirection back;
+
+      g_assert_true (hark_media_direction_from_string (hark_media_direction_to_string (d), &back));
+      g_assert_cmpint (back, ==, d);
+    }
+  g_assert_false (hark_media_direction_from_string ("sideways", &d));
+}
+
+/* HARK_AUDIO_SOURCE/SINK override the settings. Set before GStreamer
+ * starts a thread, so in a child process of its own. */
+static void
+test_env_override (void)
+{
+  if (g_test_subprocess ())
+    {
+      HarkMediaParams params;
+      g_autoptr(GError) error = NULL;
+      HarkMediaSession *session;
+
+      g_setenv ("HARK_AUDIO_SOURCE", "nonexistentsrc", TRUE);
+      g_setenv ("HARK_AUDIO_SINK", "fakesink", TRUE);
+      hark_media_params_init (&params);
+      params.remote_address = g_strdup ("127.0.0.1");
+      params.remote_rtp_port = 9;
+      params.codec.name = g_strdup ("PCMU");
+      params.audio_source = g_strdup ("audiotestsrc");
+      session = hark_media_session_new (&params, &error);
+      g_assert_null (session);
+      g_assert_error (error, HARK_ERROR, HARK_ERROR_INVALID_ARGUMENT);
+      g_assert_nonnull (strstr (error->message, "nonexistentsrc"));
+      hark_media_params_clear (&params);
+      return;
+    }
+
+  g_test_trap_subprocess (NULL, 20 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/hark/media/types/directions", test_directions);
+  g_test_add_func ("/hark/media/types/ports", test_ports);
+  g_test_add_func ("/hark/media/errors/missing", test_errors);
+  g_test_add_func ("/hark/media/errors/env-override", test_env_override);
+
+  for (guint i = 0; i < G_N_ELEMENTS (codec_cases); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/hark/media/codec/%s", codec_cases[i].name);
+
+      g_test_add (path, Fixture, &codec_cases[i], fixture_setup, test_codec, fixture_teardown);
+    }
+  g_test_add ("/hark/media/codec/echo-cancellation", Fixture,
+              GINT_TO_POINTER (WITH_ECHO_CANCELLATION), fixture_setup, test_codec_aec,
+              fixture_teardown);
+  g_test_add ("/hark/media/dtmf/PCMU", Fixture, &codec_cases[0], fixture_setup, test_dtmf,
+              fixture_teardown);
+  g_test_add ("/hark/media/dtmf/opus", Fixture, &codec_cases[3], fixture_setup, test_dtmf,
+              fixture_teardown);
+  g_test_add ("/hark/media/dtmf/not-negotiated", Fixture, NULL, fixture_setup,
+              test_dtmf_not_negotiated, fixture_teardown);
+  g_test_add ("/hark/media/direction/hold", Fixture, NULL, fixture_setup, test_hold,
+              fixture_teardown);
+  g_test_add ("/hark/media/direction/mute", Fixture, NULL, fixture_setup, test_mute,
+              fixture_teardown);
+  g_test_add ("/hark/media/stats/counters", Fixture, NULL, fixture_setup, test_stats,
+              fixture_teardown);
+  g_test_add ("/hark/media/loss/PCMU", Fixture, &codec_cases[0], fixture_setup, test_loss,
+              fixture_teardown);
+  g_test_add ("/hark/media/loss/opus", Fixture, &codec_cases[3], fixture_setup, test_loss,
+              fixture_teardown);
+
+  return g_test_run ();
+}
