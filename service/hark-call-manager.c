@@ -80,12 +80,18 @@ on_call_ended (HarkCall        *call,
   g_hash_table_insert (self->calls, g_object_ref (call), GUINT_TO_POINTER (id));
 }
 
+static void on_call_transfer_requested (HarkCall        *call,
+                                        const char      *uri,
+                                        HarkCallManager *self);
+
 static void
 add_call (HarkCallManager *self,
           HarkCall        *call)
 {
   g_hash_table_insert (self->calls, g_object_ref (call), GUINT_TO_POINTER (0));
   g_signal_connect_object (call, "ended", G_CALLBACK (on_call_ended), self, 0);
+  g_signal_connect_object (call, "transfer-requested", G_CALLBACK (on_call_transfer_requested),
+                           self, 0);
 
   /* The dialog first, so the call's Dialog property names an object. */
   g_dbus_object_manager_server_export (self->server,
@@ -325,20 +331,16 @@ lookup_uri_option (GVariant    *options,
   return TRUE;
 }
 
-/**
- * hark_call_manager_dial:
- *
- * Handles Manager1.Dial(): completes @invocation with the new call's path
- * or a named error.
- */
-void
-hark_call_manager_dial (HarkCallManager       *self,
-                        GDBusMethodInvocation *invocation,
-                        const char            *profile_path,
-                        const char            *uri,
-                        GVariant              *options)
+/* A new outgoing call of @profile, on the bus but not started: for Dial()
+ * and for a REFER we follow. */
+static HarkCall *
+place_call (HarkCallManager  *self,
+            HarkProfile      *profile,
+            const char       *uri,
+            GVariant         *options,
+            GError          **error)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) local_error = NULL;
   g_autoptr(HarkCall) call = NULL;
   g_autofree char *remote_uri = NULL;
   g_autofree char *to = NULL;
@@ -347,34 +349,27 @@ hark_call_manager_dial (HarkCallManager       *self,
   g_autofree char *request_uri = NULL;
   g_autofree char *local_uri = NULL;
   HarkCallSetup setup = { 0 };
-  HarkProfile *profile;
   HarkSipAgent *agent;
   const char *username;
   const char *realm;
   g_autofree char *auth_username = NULL;
 
-  g_return_if_fail (HARK_IS_CALL_MANAGER (self));
+  if (options != NULL &&
+      (!hark_call_check_dial_options (options, error) ||
+       !lookup_uri_option (options, "to", &to, error) ||
+       !lookup_uri_option (options, "from", &from, error) ||
+       !lookup_uri_option (options, "contact", &contact, error) ||
+       !lookup_uri_option (options, "request-uri", &request_uri, error)))
+    return NULL;
+  if ((remote_uri = complete_uri (profile, uri, error)) == NULL)
+    return NULL;
 
-  profile = hark_profile_store_lookup (self->profiles, profile_path, &error);
-  if (profile == NULL ||
-      !hark_call_check_dial_options (options, &error) ||
-      (remote_uri = complete_uri (profile, uri, &error)) == NULL ||
-      !lookup_uri_option (options, "to", &to, &error) ||
-      !lookup_uri_option (options, "from", &from, &error) ||
-      !lookup_uri_option (options, "contact", &contact, &error) ||
-      !lookup_uri_option (options, "request-uri", &request_uri, &error))
-    {
-      g_dbus_method_invocation_return_gerror (invocation, error);
-      return;
-    }
-
-  agent = hark_profile_ensure_agent (profile, &error);
+  agent = hark_profile_ensure_agent (profile, &local_error);
   if (agent == NULL)
     {
-      g_dbus_method_invocation_return_error (invocation, HARK_ERROR, HARK_ERROR_FAILED,
-                                             "Profile “%s” cannot place calls: %s",
-                                             hark_profile_get_name (profile), error->message);
-      return;
+      g_set_error (error, HARK_ERROR, HARK_ERROR_FAILED, "Profile “%s” cannot place calls: %s",
+                   hark_profile_get_name (profile), local_error->message);
+      return NULL;
     }
   hark_call_manager_watch_agent (self, profile, agent);
 
@@ -405,16 +400,74 @@ hark_call_manager_dial (HarkCallManager       *self,
   setup.auth_username = auth_username;
   setup.auth_realm = realm && *realm ? realm : NULL;
 
-  call = hark_call_new_outgoing (agent, &setup, &error);
+  call = hark_call_new_outgoing (agent, &setup, error);
   if (call == NULL)
+    return NULL;
+
+  add_call (self, call);
+  return g_steal_pointer (&call);
+}
+
+/**
+ * hark_call_manager_dial:
+ *
+ * Handles Manager1.Dial(): completes @invocation with the new call's path
+ * or a named error.
+ */
+void
+hark_call_manager_dial (HarkCallManager       *self,
+                        GDBusMethodInvocation *invocation,
+                        const char            *profile_path,
+                        const char            *uri,
+                        GVariant              *options)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HarkCall) call = NULL;
+  HarkProfile *profile;
+
+  g_return_if_fail (HARK_IS_CALL_MANAGER (self));
+
+  profile = hark_profile_store_lookup (self->profiles, profile_path, &error);
+  if (profile == NULL ||
+      (call = place_call (self, profile, uri, options, &error)) == NULL)
     {
       g_dbus_method_invocation_return_gerror (invocation, error);
       return;
     }
 
-  add_call (self, call);
   hark_dbus_manager1_complete_dial (self->manager, invocation, hark_call_get_object_path (call));
   hark_call_start (call);
+}
+
+/* The peer of @call asked us to call @uri instead (REFER): a new outgoing
+ * call from the same profile, announced by InterfacesAdded only (it is
+ * ours, not an IncomingCall). */
+static void
+on_call_transfer_requested (HarkCall        *call,
+                            const char      *uri,
+                            HarkCallManager *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HarkCall) target = NULL;
+  HarkProfile *profile;
+
+  profile = hark_profile_store_lookup (self->profiles, hark_call_get_profile_path (call), &error);
+  if (profile != NULL)
+    target = place_call (self, profile, uri, NULL, &error);
+  if (target == NULL)
+    {
+      g_debug ("Not following the transfer of %s to %s: %s",
+               hark_call_get_object_path (call), uri, error->message);
+      hark_call_transfer_failed (call, g_error_matches (error, HARK_ERROR,
+                                                        HARK_ERROR_INVALID_ARGUMENT)
+                                       ? 400 : 503);
+      return;
+    }
+
+  g_debug ("%s transferred to %s (%s)", hark_call_get_object_path (call), uri,
+           hark_call_get_object_path (target));
+  hark_call_follow_transfer (call, target);
+  hark_call_start (target);
 }
 
 /* ------------------------------------------------------------------------ */

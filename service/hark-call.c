@@ -29,13 +29,29 @@
 #include "hark-error.h"
 #include "hark-paths.h"
 #include "hark-secret-store.h"
+#include "hark-uri.h"
 #include "sip/hark-sip-sdp.h"
+#include "media/hark-media-session.h"
 
 /* How long a challenged call waits for Authenticate() before it ends */
 #define AUTH_WAIT_SECONDS 30
 
 /* Auto-answer faster than this sends no 180 Ringing first */
 #define AUTO_ANSWER_SILENT_MS 100
+
+/* How long an incoming call rings before it is answered 480 (reason
+ * "timeout"); HARK_RING_TIMEOUT_MS overrides it, for tests. */
+#define RING_TIMEOUT_SECONDS 120
+
+/* Session timers (RFC 4028), on for every call: nua refreshes the session
+ * with a re-INVITE or UPDATE, whoever the negotiation makes the refresher,
+ * and ends it with BYE if no refresh comes. */
+#define SESSION_EXPIRES_SECONDS 1800
+#define MIN_SE_SECONDS 90
+
+/* How long a REFER usage may outlive the call's BYE waiting for its final
+ * NOTIFY (RFC 3515 gives no limit; 64*T1 as for a non-INVITE transaction) */
+#define REFER_LINGER_SECONDS 32
 
 /*
  * As for profiles, the generated Call1 skeleton holds the call's public
@@ -94,12 +110,39 @@ struct _HarkCall
 
   guint                   auto_answer_id;
   guint                   auto_answer_ms;
+  guint                   ring_timeout_id;
+
+  /* Blind transfer (RFC 3515): the REFER's implicit subscription is a
+   * second usage of this dialog. It keeps the handle after the INVITE
+   * usage has ended, until it ends too (RFC 5057). */
+  char                   *refer_path;      /* its name in Dialog1.Usages */
+  gboolean                refer_running;   /* its address is the usage's key */
+  gboolean                refer_notifier;  /* we were REFERred (else we sent it) */
+  char                   *refer_event;     /* Event of its NOTIFYs: refer;id=N */
+  guint                   refer_count;
+  guint                   refer_linger_id;
+  gboolean                refer_final_sent;
+  gboolean                transfer_succeeded;
+  GDBusMethodInvocation  *transfer_invocation;
+  HarkCall               *transfer_target; /* the call placed for a REFER */
+  gboolean                released;        /* handle gone, ::ended emitted */
+
+  /* Audio (service/media/): the RTP/RTCP sockets are bound before our SDP
+   * is written, so it carries the port media really arrives on; the
+   * session is built when an offer/answer completes. */
+  HarkMediaPorts         *media_ports;
+  HarkMediaSession       *media;
+  /* nua_i_state carries only the SDP just sent or received: the other
+   * side's last one is kept here. */
+  char                   *last_local_sdp;
+  char                   *last_remote_sdp;
 };
 
 G_DEFINE_FINAL_TYPE (HarkCall, hark_call, G_TYPE_OBJECT)
 
 enum {
   SIGNAL_ENDED,
+  SIGNAL_TRANSFER_REQUESTED,
   N_SIGNALS
 };
 
@@ -415,6 +458,134 @@ set_codec (HarkCall   *self,
     hark_dbus_call1_set_codec (self->iface, codec);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Media                                                                     */
+
+static void
+media_stopped_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(HarkMediaSession) media = HARK_MEDIA_SESSION (source);
+
+  hark_media_session_stop_finish (media, result, NULL);
+}
+
+static void
+stop_media (HarkCall *self)
+{
+  HarkMediaSession *media = g_steal_pointer (&self->media);
+
+  g_clear_pointer (&self->media_ports, hark_media_ports_free);
+  if (media == NULL)
+    return;
+
+  g_signal_handlers_disconnect_by_data (media, self);
+  /* The reference goes to the callback: the pipeline stops off the main
+   * thread, and the session (with its sockets) goes once it has. */
+  hark_media_session_stop_async (media, NULL, media_stopped_cb, NULL);
+}
+
+static void
+on_media_dtmf_received (HarkMediaSession *media,
+                        const char       *digit,
+                        HarkCall         *self)
+{
+  hark_dbus_call1_emit_dtmf_received (self->iface, digit);
+}
+
+static void
+on_media_error (HarkMediaSession *media,
+                const GError     *error,
+                HarkCall         *self)
+{
+  g_warning ("Audio of %s failed: %s", self->object_path, error->message);
+}
+
+/* The negotiated SDP as the plain values the media layer takes. */
+static gboolean
+media_params_from_sdp (HarkCall        *self,
+                       const char      *local_sdp,
+                       const char      *remote_sdp,
+                       gboolean         local_is_answer,
+                       HarkMediaParams *params)
+{
+  g_auto(HarkSipSdpAudio) audio = { 0, };
+
+  if (!hark_sip_sdp_get_audio (local_sdp, remote_sdp, local_is_answer, &audio))
+    return FALSE;
+
+  hark_media_params_init (params);
+  if (self->media_ports != NULL)
+    params->ports = hark_media_ports_copy (self->media_ports);
+  params->remote_address = g_steal_pointer (&audio.address);
+  params->remote_rtp_port = audio.port;
+  params->remote_rtcp_port = audio.rtcp_port;
+  params->codec.name = g_steal_pointer (&audio.encoding);
+  params->codec.payload_type = audio.payload_type;
+  params->codec.clock_rate = audio.clock_rate;
+  params->codec.channels = audio.channels;
+  params->codec.ptime = audio.ptime;
+  params->codec.fmtp = g_steal_pointer (&audio.fmtp);
+  params->dtmf_payload_type = audio.dtmf_payload_type;
+  params->dtmf_clock_rate = audio.dtmf_clock_rate;
+  hark_media_direction_from_string (audio.direction, &params->direction);
+
+  /* Our hold offers a=sendonly, but with no music on hold the held peer
+   * must not go on hearing us: nothing is sent while we hold. */
+  if (self->local_hold)
+    params->direction = params->direction == HARK_MEDIA_DIRECTION_SENDRECV
+                        ? HARK_MEDIA_DIRECTION_RECVONLY : HARK_MEDIA_DIRECTION_INACTIVE;
+  return TRUE;
+}
+
+/* An offer/answer completed: start the audio, or apply the new one
+ * (hold, resume, a new address) to the running session. */
+static void
+update_media (HarkCall   *self,
+              const char *local_sdp,
+              const char *remote_sdp,
+              gboolean    local_is_answer)
+{
+  g_auto(HarkMediaParams) params = { 0, };
+  g_autoptr(GError) error = NULL;
+
+  if (self->ended)
+    return;
+  if (!media_params_from_sdp (self, local_sdp, remote_sdp, local_is_answer, &params))
+    {
+      g_debug ("No audio stream agreed for %s", self->object_path);
+      return;
+    }
+
+  if (self->media != NULL)
+    {
+      if (hark_media_session_update (self->media, &params, &error))
+        return;
+      if (!g_error_matches (error, HARK_ERROR, HARK_ERROR_NOT_SUPPORTED))
+        {
+          g_warning ("Cannot update the audio of %s: %s", self->object_path, error->message);
+          return;
+        }
+      /* Another codec: a new pipeline on the same sockets. */
+      g_clear_error (&error);
+      g_signal_handlers_disconnect_by_data (self->media, self);
+      hark_media_session_stop_async (g_steal_pointer (&self->media), NULL, media_stopped_cb, NULL);
+    }
+
+  self->media = hark_media_session_new (&params, &error);
+  if (self->media == NULL)
+    {
+      g_warning ("No audio for %s: %s", self->object_path, error->message);
+      return;
+    }
+  g_signal_connect (self->media, "dtmf-received", G_CALLBACK (on_media_dtmf_received), self);
+  g_signal_connect (self->media, "error", G_CALLBACK (on_media_error), self);
+  hark_media_session_set_muted (self->media, hark_dbus_call1_get_muted (self->iface));
+  if (!hark_media_session_start (self->media, &error))
+    g_warning ("No audio for %s: %s", self->object_path, error->message);
+}
+
 static void
 forget_handle (HarkCall *self,
                gboolean  destroy)
@@ -425,8 +596,61 @@ forget_handle (HarkCall *self,
     hark_sip_agent_destroy_handle (self->agent, nh);
 }
 
-/* The end of the call: nothing more is sent for it; the manager removes the
- * objects from the bus a little later. */
+/* ------------------------------------------------------------------------ */
+/* Usages and the end                                                        */
+
+/* Both usages over (the INVITE one, and a REFER one if any): the handle
+ * goes, and the manager takes the objects off the bus a little later. */
+static void
+maybe_release (HarkCall *self)
+{
+  if (!self->ended || self->refer_running || self->released)
+    return;
+
+  self->released = TRUE;
+  forget_handle (self, TRUE);
+  g_signal_emit (self, signals[SIGNAL_ENDED], 0);
+}
+
+static void
+on_transfer_target_state (GObject    *iface,
+                          GParamSpec *pspec,
+                          HarkCall   *self);
+
+static void
+refer_usage_end (HarkCall *self)
+{
+  if (!self->refer_running)
+    return;
+
+  self->refer_running = FALSE;
+  g_clear_handle_id (&self->refer_linger_id, g_source_remove);
+  if (self->transfer_target != NULL)
+    {
+      g_signal_handlers_disconnect_by_func (self->transfer_target->iface,
+                                            on_transfer_target_state, self);
+      g_clear_object (&self->transfer_target);
+    }
+  if (self->transfer_invocation != NULL)
+    g_dbus_method_invocation_return_error (g_steal_pointer (&self->transfer_invocation),
+                                           HARK_ERROR, HARK_ERROR_FAILED,
+                                           "The transfer ended before the peer answered it");
+  hark_dialog_usage_ended (self->dialog, &self->refer_running);
+  maybe_release (self);
+}
+
+static gboolean
+refer_linger_cb (gpointer user_data)
+{
+  HarkCall *self = user_data;
+
+  self->refer_linger_id = 0;
+  g_debug ("%s: no final NOTIFY for the REFER; ending it", self->object_path);
+  refer_usage_end (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* The end of the INVITE usage: nothing more is sent for it. */
 static void
 finish (HarkCall   *self,
         const char *reason)
@@ -441,11 +665,17 @@ finish (HarkCall   *self,
   g_clear_handle_id (&self->auto_answer_id, g_source_remove);
   g_cancellable_cancel (self->cancellable);
 
-  hark_dialog_set_state (self->dialog, "terminated");
+  g_clear_handle_id (&self->ring_timeout_id, g_source_remove);
   hark_dialog_usage_ended (self->dialog, self);
-  forget_handle (self, TRUE);
+  stop_media (self);
 
-  g_signal_emit (self, signals[SIGNAL_ENDED], 0);
+  if (self->refer_running)
+    {
+      /* RFC 5057: the dialog lives on for the REFER usage. */
+      hark_dialog_set_state (self->dialog, "confirmed");
+      self->refer_linger_id = g_timeout_add_seconds (REFER_LINGER_SECONDS, refer_linger_cb, self);
+    }
+  maybe_release (self);
 }
 
 static void
@@ -567,6 +797,7 @@ send_final_response (HarkCall   *self,
 {
   const char *phrase = sip_status_phrase (status);
 
+  g_clear_handle_id (&self->ring_timeout_id, g_source_remove);
   self->end_reason = end_reason;
   set_status_code (self, status);
   set_state (self, "terminating", NULL);
@@ -912,6 +1143,20 @@ handle_i_state (HarkCall    *self,
   else if (answer_sent && local_sdp != NULL)
     set_codec (self, local_sdp);
 
+  if (local_sdp != NULL)
+    {
+      g_free (self->last_local_sdp);
+      self->last_local_sdp = g_strdup (local_sdp);
+    }
+  if (remote_sdp != NULL)
+    {
+      g_free (self->last_remote_sdp);
+      self->last_remote_sdp = g_strdup (remote_sdp);
+    }
+  if ((answer_recv || answer_sent) && callstate != nua_callstate_terminating &&
+      callstate != nua_callstate_terminated)
+    update_media (self, self->last_local_sdp, self->last_remote_sdp, answer_sent);
+
   update_dialog_ids (self, sip);
 
   switch ((enum nua_callstate) callstate)
@@ -965,6 +1210,352 @@ handle_i_state (HarkCall    *self,
     }
 }
 
+/* ------------------------------------------------------------------------ */
+/* Transfer (RFC 3515)                                                       */
+
+static HarkCall *
+call_from_refer_usage (gpointer usage)
+{
+  return (HarkCall *) ((char *) usage - G_STRUCT_OFFSET (HarkCall, refer_running));
+}
+
+static void
+trace_out_notify (HarkCall   *self,
+                  gboolean    final)
+{
+  g_autofree char *headers = g_strdup_printf ("Event: %s\r\n"
+                                              "Subscription-State: %s\r\n"
+                                              "Content-Type: message/sipfrag;version=2.0\r\n",
+                                              self->refer_event ? self->refer_event : "refer",
+                                              final ? "terminated;reason=noresource"
+                                              : "active");
+
+  trace_out_request (self, "NOTIFY", self->remote_target, NULL, headers);
+}
+
+/* The transferee's report to the transferor: a NOTIFY whose body is the
+ * status line of the call we placed (RFC 3515 section 2.4.5). */
+static void
+send_refer_notify (HarkCall *self,
+                   guint     status,
+                   gboolean  final,
+                   const char *headers)
+{
+  const char *phrase = sip_status_phrase (status);
+  g_autofree char *frag = g_strdup_printf ("SIP/2.0 %03u %s\r\n", status, phrase ? phrase : "");
+
+  if (self->nh == NULL || self->refer_final_sent)
+    return;
+
+  self->refer_final_sent = final;
+  nua_notify (self->nh,
+              NUTAG_SUBSTATE (final ? nua_substate_terminated : nua_substate_active),
+              TAG_IF (self->refer_event != NULL, SIPTAG_EVENT_STR (self->refer_event)),
+              SIPTAG_CONTENT_TYPE_STR ("message/sipfrag;version=2.0"),
+              SIPTAG_PAYLOAD_STR (frag),
+              TAG_IF (headers != NULL, SIPTAG_HEADER_STR (headers)),
+              TAG_END ());
+  trace_out_notify (self, final);
+}
+
+static void
+on_transfer_target_state (GObject    *iface,
+                          GParamSpec *pspec,
+                          HarkCall   *self)
+{
+  HarkDBusCall1 *target = HARK_DBUS_CALL1 (iface);
+  const char *state = hark_dbus_call1_get_state (target);
+
+  if (!self->refer_running || self->refer_final_sent)
+    return;
+
+  if (g_str_equal (state, "active") || g_str_equal (state, "held"))
+    {
+      self->transfer_succeeded = TRUE;
+      send_refer_notify (self, 200, TRUE, NULL);
+    }
+  else if (g_str_equal (state, "terminated"))
+    {
+      guint status = hark_dbus_call1_get_status_code (target);
+
+      send_refer_notify (self, status >= 300 && status < 700 ? status : 503, TRUE, NULL);
+    }
+}
+
+/**
+ * hark_call_follow_transfer:
+ * @target: the call placed to the Refer-To of the REFER @self received
+ *
+ * Reports @target's outcome to the transferor in NOTIFYs; once it is
+ * answered, @self ends with reason "transferred".
+ */
+void
+hark_call_follow_transfer (HarkCall *self,
+                           HarkCall *target)
+{
+  g_return_if_fail (HARK_IS_CALL (self));
+  g_return_if_fail (HARK_IS_CALL (target));
+
+  if (!self->refer_running || !self->refer_notifier || self->transfer_target != NULL)
+    return;
+
+  self->transfer_target = g_object_ref (target);
+  g_signal_connect (target->iface, "notify::state", G_CALLBACK (on_transfer_target_state), self);
+}
+
+/**
+ * hark_call_transfer_failed:
+ * @status: the SIP status the transfer ends with (e.g. 400 for a bad
+ *   Refer-To)
+ *
+ * No call could be placed for the REFER @self received: the transferor is
+ * told so in the final NOTIFY, and the call goes on.
+ */
+void
+hark_call_transfer_failed (HarkCall *self,
+                           guint     status)
+{
+  g_return_if_fail (HARK_IS_CALL (self));
+
+  if (self->refer_running && self->refer_notifier)
+    send_refer_notify (self, status, TRUE, NULL);
+}
+
+static gboolean
+refer_terminate_cb (gpointer   usage,
+                    GVariant  *options,
+                    GError   **error)
+{
+  HarkCall *self = call_from_refer_usage (usage);
+  g_auto(Options) parsed = { 0 };
+
+  if (!self->refer_running || self->nh == NULL)
+    {
+      g_set_error (error, HARK_ERROR, HARK_ERROR_INVALID_STATE, "The transfer is over");
+      return FALSE;
+    }
+  if (!parse_options (options, end_options, &parsed, error))
+    return FALSE;
+
+  if (self->refer_notifier)
+    {
+      /* Notifier: a NOTIFY with Subscription-State: terminated */
+      send_refer_notify (self, self->transfer_succeeded ? 200 : 487, TRUE, parsed.headers);
+    }
+  else
+    {
+      /* Subscriber: SUBSCRIBE Expires: 0, then the final NOTIFY (RFC 6665
+       * section 4.1.2.3), or not, and it ends anyway a little later. */
+      nua_unsubscribe (self->nh,
+                       SIPTAG_EVENT_STR (self->refer_event ? self->refer_event : "refer"),
+                       TAG_IF (parsed.headers != NULL, SIPTAG_HEADER_STR (parsed.headers)),
+                       TAG_END ());
+      trace_out_request (self, "SUBSCRIBE", self->remote_target, NULL, "Expires: 0\r\n");
+      if (self->refer_linger_id == 0)
+        self->refer_linger_id = g_timeout_add_seconds (REFER_LINGER_SECONDS, refer_linger_cb,
+                                                       self);
+    }
+  return TRUE;
+}
+
+static void
+start_refer_usage (HarkCall *self,
+                   gboolean  notifier)
+{
+  self->refer_running = TRUE;
+  self->refer_notifier = notifier;
+  self->refer_final_sent = FALSE;
+  self->transfer_succeeded = FALSE;
+  g_free (self->refer_path);
+  self->refer_path = g_strdup_printf ("%s/Refer/%u", self->object_path, ++self->refer_count);
+  hark_dialog_add_usage (self->dialog, self->refer_path, refer_terminate_cb, &self->refer_running);
+}
+
+static void
+set_refer_event (HarkCall          *self,
+                 const sip_event_t *event)
+{
+  su_home_t home[1] = { SU_HOME_INIT (home) };
+  char *text;
+
+  if (event == NULL)
+    return;
+  text = sip_header_as_string (home, (const sip_header_t *) event);
+  if (text != NULL)
+    {
+      g_free (self->refer_event);
+      self->refer_event = g_strdup (text);
+    }
+  su_home_deinit (home);
+}
+
+/* An incoming REFER: nua has answered 202 by itself; we NOTIFY 100 Trying
+ * and the manager places the new call. */
+static void
+handle_i_refer (HarkCall    *self,
+                int          status,
+                const sip_t *sip,
+                tagi_t       tags[])
+{
+  su_home_t home[1] = { SU_HOME_INIT (home) };
+  const sip_event_t *event = NULL;
+  url_t target;
+  char *uri;
+
+  tl_gets (tags, NUTAG_REFER_EVENT_REF (event), TAG_END ());
+  trace_out_response (self, status, NULL, NULL);
+  if (status >= 300 || sip == NULL)
+    return;
+
+  if (self->ended || self->refer_running || !is_established (self) ||
+      sip->sip_refer_to == NULL || self->bye_sent || self->bye_waits_for_ack)
+    {
+      g_autofree char *saved = g_steal_pointer (&self->refer_event);
+
+      /* Cannot follow it now: end the implicit subscription at once. */
+      set_refer_event (self, event);
+      nua_notify (self->nh, NUTAG_SUBSTATE (nua_substate_terminated),
+                  TAG_IF (self->refer_event != NULL, SIPTAG_EVENT_STR (self->refer_event)),
+                  SIPTAG_CONTENT_TYPE_STR ("message/sipfrag;version=2.0"),
+                  SIPTAG_PAYLOAD_STR ("SIP/2.0 603 Declined\r\n"),
+                  TAG_END ());
+      trace_out_notify (self, TRUE);
+      g_free (self->refer_event);
+      self->refer_event = g_steal_pointer (&saved);
+      return;
+    }
+
+  g_clear_pointer (&self->refer_event, g_free);
+  set_refer_event (self, event);
+  start_refer_usage (self, TRUE);
+  /* nua 1.12.11 leaves the first NOTIFY to us (RFC 3515 section 2.4.4) */
+  send_refer_notify (self, 100, FALSE, NULL);
+
+  /* A blind transfer: URI headers (Replaces…, attended transfer) are not
+   * followed. */
+  target = *sip->sip_refer_to->r_url;
+  target.url_headers = NULL;
+  uri = url_as_string (home, &target);
+  if (uri != NULL)
+    {
+      g_autofree char *valid = g_utf8_make_valid (uri, -1);
+
+      g_signal_emit (self, signals[SIGNAL_TRANSFER_REQUESTED], 0, valid);
+    }
+  su_home_deinit (home);
+
+  /* Nobody placed a call for it */
+  if (self->refer_running && self->transfer_target == NULL && !self->refer_final_sent)
+    send_refer_notify (self, 503, TRUE, NULL);
+}
+
+static void
+handle_r_notify (HarkCall    *self,
+                 int          status,
+                 const sip_t *sip,
+                 tagi_t       tags[])
+{
+  gboolean succeeded = self->transfer_succeeded;
+
+  if (status < 200 || !self->refer_running || !self->refer_notifier)
+    return;
+  /* The answer to the first NOTIFY (100 Trying): the usage goes on */
+  if (!self->refer_final_sent && status < 300)
+    return;
+
+  refer_usage_end (self);
+  if (succeeded && !self->ended && !self->bye_sent && !self->bye_waits_for_ack)
+    {
+      self->end_reason = "transferred";
+      send_bye (self, NULL, NULL);
+    }
+}
+
+static guint
+sipfrag_status (const sip_t *sip)
+{
+  g_autofree char *text = NULL;
+
+  if (sip == NULL || sip->sip_payload == NULL || sip->sip_payload->pl_data == NULL ||
+      sip->sip_content_type == NULL || sip->sip_content_type->c_type == NULL ||
+      g_ascii_strcasecmp (sip->sip_content_type->c_type, "message/sipfrag") != 0)
+    return 0;
+
+  text = g_strndup (sip->sip_payload->pl_data, sip->sip_payload->pl_len);
+  if (!g_str_has_prefix (text, "SIP/2.0 "))
+    return 0;
+  return (guint) g_ascii_strtoull (text + strlen ("SIP/2.0 "), NULL, 10);
+}
+
+/* A NOTIFY about the REFER we sent: nua has answered it 200. */
+static void
+handle_i_notify (HarkCall    *self,
+                 int          status,
+                 const sip_t *sip,
+                 tagi_t       tags[])
+{
+  int substate = nua_substate_terminated;
+  guint frag;
+
+  tl_gets (tags, NUTAG_SUBSTATE_REF (substate), TAG_END ());
+  if (!self->refer_running || self->refer_notifier)
+    return;
+
+  if (sip != NULL)
+    trace_out_response (self, status, NULL, NULL);
+
+  frag = sipfrag_status (sip);
+  if (frag >= 200 && frag < 300)
+    self->transfer_succeeded = TRUE;
+
+  if (substate == nua_substate_terminated)
+    refer_usage_end (self);
+
+  if (self->transfer_succeeded && !self->ended && !self->bye_sent && !self->cancel_sent &&
+      self->nh != NULL)
+    {
+      self->end_reason = "transferred";
+      send_bye (self, NULL, NULL);
+    }
+}
+
+static void
+handle_r_refer (HarkCall    *self,
+                int          status,
+                const char  *phrase,
+                const sip_t *sip,
+                tagi_t       tags[])
+{
+  const sip_event_t *event = NULL;
+  int substate = nua_substate_active;
+
+  tl_gets (tags, NUTAG_REFER_EVENT_REF (event), NUTAG_SUBSTATE_REF (substate), TAG_END ());
+  if (!self->refer_running || self->refer_notifier)
+    return;
+  if (event != NULL)
+    set_refer_event (self, event);
+  if (status < 200)
+    return;
+
+  if (status < 300)
+    {
+      if (self->transfer_invocation != NULL)
+        hark_dbus_call1_complete_transfer (self->iface,
+                                           g_steal_pointer (&self->transfer_invocation));
+      /* Refer-Sub: false (RFC 4488): no NOTIFY will come */
+      if (substate == nua_substate_terminated)
+        refer_usage_end (self);
+      return;
+    }
+
+  if (self->transfer_invocation != NULL)
+    g_dbus_method_invocation_return_error (g_steal_pointer (&self->transfer_invocation),
+                                           HARK_ERROR, HARK_ERROR_FAILED,
+                                           "The peer refused the transfer: %03d %s",
+                                           status, phrase);
+  refer_usage_end (self);
+}
+
 static gboolean
 event_brings_message (nua_event_t event)
 {
@@ -988,6 +1579,9 @@ event_brings_message (nua_event_t event)
     case nua_r_update:
     case nua_r_prack:
     case nua_r_refer:
+    case nua_r_notify:
+    case nua_r_subscribe:
+    case nua_r_unsubscribe:
       return TRUE;
     default:
       return FALSE;
@@ -1007,7 +1601,7 @@ call_event_cb (HarkSipAgent *agent,
   HarkCall *self = user_data;
   g_autoptr(HarkCall) keep = g_object_ref (self);
 
-  if (self->ended || nh != self->nh)
+  if (self->released || nh != self->nh)
     return;
 
   if (sip != NULL && event_brings_message (event))
@@ -1039,9 +1633,34 @@ call_event_cb (HarkSipAgent *agent,
       /* nua answers 200 OK, and 487 to anything still pending (RFC 3261
        * section 15.1.2). */
       trace_out_response (self, 200, NULL, NULL);
+      /* The transferor hangs up once we follow its REFER, or once it
+       * heard our new call was answered. */
       if (self->end_reason == NULL || !self->bye_sent)
-        self->end_reason = "remote-hangup";
+        self->end_reason = self->transfer_succeeded ||
+                           (self->refer_running && self->refer_notifier)
+                           ? "transferred" : "remote-hangup";
       self->bye_waits_for_ack = FALSE;
+      break;
+
+    case nua_i_refer:
+      handle_i_refer (self, status, sip, tags);
+      break;
+
+    case nua_r_refer:
+      handle_r_refer (self, status, phrase, sip, tags);
+      break;
+
+    case nua_i_notify:
+      handle_i_notify (self, status, sip, tags);
+      break;
+
+    case nua_r_notify:
+      handle_r_notify (self, status, sip, tags);
+      break;
+
+    case nua_r_unsubscribe:
+      if (status >= 300 && self->refer_running && !self->refer_notifier)
+        refer_usage_end (self);
       break;
 
     case nua_i_cancel:
@@ -1081,6 +1700,7 @@ on_agent_shutdown (HarkSipAgent *agent,
   /* nua ends the dialog itself while shutting down and frees the handle:
    * forget it rather than destroy it. */
   forget_handle (self, FALSE);
+  refer_usage_end (self);
   if (self->end_reason == NULL)
     self->end_reason = "local-hangup";
   finish (self, self->end_reason);
@@ -1134,6 +1754,7 @@ hark_call_accept (HarkCall  *self,
     return FALSE;
 
   g_clear_handle_id (&self->auto_answer_id, g_source_remove);
+  g_clear_handle_id (&self->ring_timeout_id, g_source_remove);
   set_status_code (self, 200);
   nua_respond (self->nh, SIP_200_OK,
                SOATAG_USER_SDP_STR (self->local_sdp),
@@ -1252,7 +1873,7 @@ handle_hangup (HarkDBusCall1         *iface,
 }
 
 /* Everything that needs the media layer: known methods, not there yet. */
-static gboolean
+static G_GNUC_UNUSED gboolean
 handle_needs_media (HarkCall              *self,
                     GDBusMethodInvocation *invocation,
                     const char            *what)
@@ -1336,21 +1957,77 @@ static gboolean
 handle_send_dtmf (HarkDBusCall1 *iface, GDBusMethodInvocation *invocation,
                   const char *digits, HarkCall *self)
 {
-  return handle_needs_media (self, invocation, "Sending DTMF");
+  g_autoptr(GError) error = NULL;
+
+  if (!check_not_ended (self, &error))
+    return return_error (invocation, error);
+  if (self->media == NULL)
+    {
+      g_dbus_method_invocation_return_error (invocation, HARK_ERROR, HARK_ERROR_INVALID_STATE,
+                                             "The call has no audio stream yet");
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  if (!hark_media_session_send_dtmf (self->media, digits, &error))
+    return return_error (invocation, error);
+  hark_dbus_call1_complete_send_dtmf (iface, invocation);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+/* Blind transfer: a REFER on this dialog. The method returns once the
+ * peer has accepted it (202); its NOTIFYs follow as Trace, and the call
+ * ends "transferred" when one says the new call was answered. */
 static gboolean
 handle_transfer (HarkDBusCall1 *iface, GDBusMethodInvocation *invocation,
                  const char *uri, HarkCall *self)
 {
-  return handle_needs_media (self, invocation, "Transferring a call");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *refer_to = NULL;
+  g_autofree char *trace = NULL;
+
+  if (!check_not_ended (self, &error))
+    return return_error (invocation, error);
+  if (!is_established (self) || (self->incoming && !self->ack_received) || self->bye_waits_for_ack)
+    return return_error (invocation,
+                         g_error_new (HARK_ERROR, HARK_ERROR_INVALID_STATE,
+                                      "The call is %s, not answered yet; only an answered "
+                                      "call can be transferred",
+                                      hark_dbus_call1_get_state (iface)));
+  if (self->refer_running)
+    return return_error (invocation,
+                         g_error_new (HARK_ERROR, HARK_ERROR_INVALID_STATE,
+                                      "A transfer of this call is already under way"));
+  if (!hark_uri_check (uri, 0, "Argument “uri”", &error))
+    return return_error (invocation, error);
+
+  g_clear_pointer (&self->refer_event, g_free);
+  start_refer_usage (self, FALSE);
+  self->transfer_invocation = invocation;
+
+  refer_to = g_strdup_printf ("<%s>", uri);
+  nua_refer (self->nh,
+             SIPTAG_REFER_TO_STR (refer_to),
+             TAG_IF (self->contact_user != NULL, NUTAG_M_USERNAME (self->contact_user)),
+             TAG_END ());
+  trace = g_strdup_printf ("Refer-To: %s\r\n", refer_to);
+  trace_out_request (self, "REFER", self->remote_target, NULL, trace);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
 static gboolean
 handle_set_muted (HarkDBusCall1 *iface, GDBusMethodInvocation *invocation,
                   gboolean muted, HarkCall *self)
 {
-  return handle_needs_media (self, invocation, "Muting a call");
+  g_autoptr(GError) error = NULL;
+
+  if (!check_not_ended (self, &error))
+    return return_error (invocation, error);
+  /* Kept for a session that starts later. */
+  if (self->media != NULL)
+    hark_media_session_set_muted (self->media, muted);
+  if (hark_dbus_call1_get_muted (iface) != muted)
+    hark_dbus_call1_set_muted (iface, muted);
+  hark_dbus_call1_complete_set_muted (iface, invocation);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
 static gboolean
@@ -1406,9 +2083,23 @@ hark_call_dispose (GObject *object)
   g_cancellable_cancel (self->cancellable);
   g_clear_handle_id (&self->auth_wait_id, g_source_remove);
   g_clear_handle_id (&self->auto_answer_id, g_source_remove);
+  g_clear_handle_id (&self->ring_timeout_id, g_source_remove);
+  g_clear_handle_id (&self->refer_linger_id, g_source_remove);
+  if (self->transfer_target != NULL)
+    g_signal_handlers_disconnect_by_func (self->transfer_target->iface,
+                                          on_transfer_target_state, self);
+  g_clear_object (&self->transfer_target);
+  if (self->transfer_invocation != NULL)
+    g_dbus_method_invocation_return_error (g_steal_pointer (&self->transfer_invocation),
+                                           HARK_ERROR, HARK_ERROR_FAILED,
+                                           "The call is gone");
   forget_handle (self, TRUE);
+  stop_media (self);
   if (self->dialog != NULL)
-    hark_dialog_usage_ended (self->dialog, self);
+    {
+      hark_dialog_usage_ended (self->dialog, self);
+      hark_dialog_usage_ended (self->dialog, &self->refer_running);
+    }
   if (self->iface != NULL)
     g_signal_handlers_disconnect_by_data (self->iface, self);
   g_clear_object (&self->iface);
@@ -1428,6 +2119,8 @@ hark_call_finalize (GObject *object)
 
   g_free (self->object_path);
   g_free (self->local_sdp);
+  g_free (self->last_local_sdp);
+  g_free (self->last_remote_sdp);
   g_free (self->remote_target);
   g_free (self->request_uri);
   g_free (self->extra_headers);
@@ -1442,6 +2135,8 @@ hark_call_finalize (GObject *object)
   g_free (self->auth_username);
   g_free (self->auth_realm);
   g_free (self->challenge_realm);
+  g_free (self->refer_path);
+  g_free (self->refer_event);
 
   G_OBJECT_CLASS (hark_call_parent_class)->finalize (object);
 }
@@ -1462,6 +2157,18 @@ hark_call_class_init (HarkCallClass *klass)
   signals[SIGNAL_ENDED] =
     g_signal_new ("ended", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                   NULL, NULL, NULL, G_TYPE_NONE, 0);
+
+  /**
+   * HarkCall::transfer-requested:
+   * @uri: the Refer-To of the REFER the peer sent, without URI headers
+   *
+   * The peer asked us to call @uri (a blind transfer). A handler places
+   * that call from the same profile and hands it to
+   * hark_call_follow_transfer(), or calls hark_call_transfer_failed().
+   */
+  signals[SIGNAL_TRANSFER_REQUESTED] =
+    g_signal_new ("transfer-requested", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
 }
 
 static void
@@ -1499,14 +2206,13 @@ static gboolean
 make_local_sdp (HarkCall  *self,
                 GError   **error)
 {
-  guint port = hark_sip_sdp_pick_rtp_port ();
+  const char *address = hark_sip_agent_get_address (self->agent);
 
-  if (port == 0)
-    {
-      g_set_error (error, HARK_ERROR, HARK_ERROR_FAILED, "No free UDP port for audio");
-      return FALSE;
-    }
-  self->local_sdp = hark_sip_sdp_make_local (hark_sip_agent_get_address (self->agent), port);
+  /* Bound on every local address of the family the SDP announces. */
+  self->media_ports = hark_media_ports_allocate (strchr (address, ':') ? "::" : NULL, error);
+  if (self->media_ports == NULL)
+    return FALSE;
+  self->local_sdp = hark_sip_sdp_make_local (address, self->media_ports->rtp_port);
   return TRUE;
 }
 
@@ -1518,6 +2224,18 @@ set_text (HarkCall   *self,
   g_autofree char *valid = g_utf8_make_valid (value ? value : "", -1);
 
   g_object_set (self->iface, property, valid, NULL);
+}
+
+/* Session timers and 100rel (Supported: timer, 100rel is nua's default;
+ * a 1xx that requires 100rel is PRACKed by nua itself). */
+static void
+set_session_params (HarkCall *self)
+{
+  nua_set_hparams (self->nh,
+                   NUTAG_SESSION_TIMER (SESSION_EXPIRES_SECONDS),
+                   NUTAG_MIN_SE (MIN_SE_SECONDS),
+                   NUTAG_SESSION_REFRESHER (nua_any_refresher),
+                   TAG_END ());
 }
 
 /**
@@ -1580,6 +2298,7 @@ hark_call_new_outgoing (HarkSipAgent         *agent,
       return NULL;
     }
 
+  set_session_params (self);
   g_signal_connect (agent, "shutdown", G_CALLBACK (on_agent_shutdown), self);
   return g_steal_pointer (&self);
 }
@@ -1612,6 +2331,7 @@ hark_call_new_incoming (HarkSipAgent *agent,
   self->incoming = TRUE;
   self->nh = nh;
   hark_sip_agent_bind_handle (agent, nh, call_event_cb, self);
+  set_session_params (self);
   g_signal_connect (agent, "shutdown", G_CALLBACK (on_agent_shutdown), self);
 
   g_object_set (self->iface, "profile", profile_path, "direction", "incoming",
@@ -1650,6 +2370,30 @@ hark_call_new_incoming (HarkSipAgent *agent,
  * one. Called once the objects are on the bus, so that every message has a
  * Trace a client can see.
  */
+static gboolean
+ring_timeout_cb (gpointer user_data)
+{
+  HarkCall *self = user_data;
+  const char *state = hark_dbus_call1_get_state (self->iface);
+
+  self->ring_timeout_id = 0;
+  if (self->incoming && self->nh != NULL &&
+      (g_str_equal (state, "ringing") || g_str_equal (state, "early")))
+    send_final_response (self, 480, NULL, NULL, "timeout");
+  return G_SOURCE_REMOVE;
+}
+
+static guint
+ring_timeout_ms (void)
+{
+  const char *text = g_getenv ("HARK_RING_TIMEOUT_MS");
+  guint64 ms;
+
+  if (text != NULL && g_ascii_string_to_unsigned (text, 10, 1, G_MAXUINT, &ms, NULL))
+    return (guint) ms;
+  return RING_TIMEOUT_SECONDS * 1000;
+}
+
 void
 hark_call_start (HarkCall *self)
 {
@@ -1657,6 +2401,9 @@ hark_call_start (HarkCall *self)
 
   if (self->nh == NULL)
     return;
+
+  if (self->incoming && self->ring_timeout_id == 0)
+    self->ring_timeout_id = g_timeout_add (ring_timeout_ms (), ring_timeout_cb, self);
 
   if (self->incoming && self->auto_answer_ms > 0 &&
       self->auto_answer_ms < AUTO_ANSWER_SILENT_MS)
@@ -1707,6 +2454,13 @@ hark_call_get_dialog (HarkCall *self)
 {
   g_return_val_if_fail (HARK_IS_CALL (self), NULL);
   return self->dialog;
+}
+
+const char *
+hark_call_get_profile_path (HarkCall *self)
+{
+  g_return_val_if_fail (HARK_IS_CALL (self), NULL);
+  return hark_dbus_call1_get_profile (self->iface);
 }
 
 gboolean

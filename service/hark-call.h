@@ -69,5 +69,10 @@ gboolean                hark_call_accept            (HarkCall              *self
                                                      GError               **error);
 void                    hark_call_set_auto_answer   (HarkCall              *self,
                                                      guint                  delay_ms);
+const char             *hark_call_get_profile_path  (HarkCall              *self);
+void                    hark_call_follow_transfer   (HarkCall              *self,
+                                                     HarkCall              *target);
+void                    hark_call_transfer_failed   (HarkCall              *self,
+                                                     guint                  status);
 
 G_END_DECLS

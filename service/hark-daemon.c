@@ -15,6 +15,7 @@
 #include "hark-profile.h"
 #include "hark-profile-store.h"
 #include "hark-secret-store.h"
+#include "hark-subscription-manager.h"
 #include "hark-uri.h"
 
 /* How long SIGTERM waits for registrations to be removed. */
@@ -37,6 +38,7 @@ struct _HarkDaemon
   HarkSecretStore          *secrets;
   HarkProfileStore         *profiles;
   HarkCallManager          *calls;
+  HarkSubscriptionManager  *subscriptions;
   GNetworkMonitor          *network_monitor;
   guint                     pending_shutdowns;
   guint                     shutdown_timeout_id;
@@ -127,9 +129,8 @@ handle_subscribe (HarkDBusManager1      *manager,
                   HarkDaemon            *self)
 {
   if (check_profile_and_uri (self, invocation, profile_path, uri))
-    g_dbus_method_invocation_return_error (invocation, HARK_ERROR, HARK_ERROR_NOT_SUPPORTED,
-                                           "Subscriptions are not available in this version of "
-                                           "hark-daemon (%s)", PACKAGE_VERSION);
+    hark_subscription_manager_subscribe (self->subscriptions, invocation, profile_path, uri, event,
+                                         options);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -204,6 +205,8 @@ export_objects (HarkDaemon  *self,
                     G_CALLBACK (on_default_profile_changed), self);
   /* Before the profiles start, so the local profile's agent is hooked. */
   self->calls = hark_call_manager_new (self->server, self->manager, self->profiles);
+  self->subscriptions = hark_subscription_manager_new (self->server, self->manager,
+                                                       self->profiles);
   if (!hark_profile_store_load (self->profiles, error))
     return FALSE;
 
@@ -226,6 +229,7 @@ hark_daemon_dispose (GObject *object)
   g_clear_object (&self->manager);
   if (self->profiles != NULL)
     g_signal_handlers_disconnect_by_data (self->profiles, self);
+  g_clear_object (&self->subscriptions);
   g_clear_object (&self->calls);
   g_clear_object (&self->profiles);
   g_clear_object (&self->secrets);

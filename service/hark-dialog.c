@@ -289,7 +289,9 @@ hark_dialog_add_usage (HarkDialog              *self,
  * @usage: what was given to hark_dialog_add_usage()
  *
  * The usage stays listed in Usages (it is still on the bus for a while) but
- * Terminate() no longer reaches it.
+ * Terminate() no longer reaches it. When no usage is left running the
+ * dialog is "terminated" (RFC 5057: a dialog ends with its last usage,
+ * whatever the order in which they end).
  */
 void
 hark_dialog_usage_ended (HarkDialog *self,
@@ -304,6 +306,27 @@ hark_dialog_usage_ended (HarkDialog *self,
       if (entry->usage == usage)
         entry->terminate = NULL;
     }
+
+  if (hark_dialog_get_n_running (self) == 0)
+    hark_dialog_set_state (self, "terminated");
+}
+
+/**
+ * hark_dialog_get_n_running:
+ *
+ * Returns: how many usages have not ended yet
+ */
+guint
+hark_dialog_get_n_running (HarkDialog *self)
+{
+  guint running = 0;
+
+  g_return_val_if_fail (HARK_IS_DIALOG (self), 0);
+
+  for (guint i = 0; i < self->usages->len; i++)
+    if (g_array_index (self->usages, Usage, i).terminate != NULL)
+      running++;
+  return running;
 }
 
 /**

@@ -47,6 +47,7 @@ void                    hark_dialog_add_usage       (HarkDialog              *se
                                                      gpointer                 usage);
 void                    hark_dialog_usage_ended     (HarkDialog              *self,
                                                      gpointer                 usage);
+guint                   hark_dialog_get_n_running   (HarkDialog              *self);
 void                    hark_dialog_trace           (HarkDialog              *self,
                                                      const char              *direction,
                                                      const char              *start_line,

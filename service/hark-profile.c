@@ -20,6 +20,7 @@
 #include "hark-registration.h"
 #include "hark-secret-store.h"
 #include "hark-sip-agent.h"
+#include "hark-subscription-manager.h"
 #include "hark-uri.h"
 
 /*
@@ -96,6 +97,7 @@ static const Setting settings_table[] = {
   { "expires", "expires", "u", VALUE_UINT, NULL, 60, 86400 },
   { "ca-file", "ca-file", "s", VALUE_PATH },
   { "auto-answer", "auto-answer", "u", VALUE_UINT, NULL, 0, 60000 },
+  { "mwi-uri", "mwi-uri", "s", VALUE_URI },
 };
 
 /* Keys handled outside the table: never stored as properties. */
@@ -1001,7 +1003,7 @@ hark_profile_init (HarkProfile *self)
                 "private-id", "", "auto-register", FALSE, "default", FALSE,
                 "transport", "udp", "network-interface", "", "security-negotiation", "none",
                 "sig-comp", FALSE, "expires", 600, "ca-file", "", "has-password", FALSE,
-                "contact", "", "registration", "/",
+                "contact", "", "registration", "/", "mwi-uri", "",
                 NULL);
 
   g_signal_connect (self->iface, "handle-update", G_CALLBACK (handle_update), self);
@@ -1038,6 +1040,7 @@ hark_profile_new (HarkProfileStore *store,
     g_object_set (self->iface, "name", "local", "kind", "other", "username", g_get_user_name (),
                   NULL);
 
+  hark_subscription_manager_watch_profile (self);
   return self;
 }
 

@@ -462,10 +462,6 @@ test_outgoing_answer_hangup (Fixture       *fixture,
   hark_dbus_call1_call_reject_sync (call, 603, g_variant_new ("a{sv}", NULL), NULL, &error);
   assert_invalid_state (error);
   g_clear_error (&error);
-  /* Media is another issue. */
-  hark_dbus_call1_call_send_dtmf_sync (call, "1", NULL, &error);
-  g_assert_error (error, HARK_ERROR, HARK_ERROR_NOT_SUPPORTED);
-  g_clear_error (&error);
 
   /* A Reason that is not one fails before anything is sent. */
   hark_dbus_call1_call_hangup_sync (call, g_variant_new_parsed ("{'reason': <'\\r\\nX: y'>}"),
@@ -1228,6 +1224,309 @@ test_malformed (Fixture       *fixture,
   g_assert_cmpuint (local_profile_port (fixture), ==, port);
 }
 
+/* Transfer, timers, 100rel */
+
+/* Starts SIPp as a UAS with @scenario and `-key @key @value`. */
+static HarkTestProcess *
+start_sipp_uas_key (Fixture    *fixture,
+                    const char *scenario,
+                    const char *key,
+                    const char *value,
+                    guint      *out_port)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = scenario_path (scenario);
+  g_autofree char *port = NULL;
+  g_autofree char *messages = NULL;
+  g_autofree char *output = NULL;
+  HarkTestProcess *process;
+  guint16 p = hark_test_get_free_port (TRUE);
+
+  port = g_strdup_printf ("%u", p);
+  messages = g_strdup_printf ("%s/%s.messages", hark_test_bus_get_tmpdir (fixture->bus), scenario);
+  output = g_strdup_printf ("%s/%s.out", hark_test_bus_get_tmpdir (fixture->bus), scenario);
+  {
+    const char * const argv[] = {
+      "sipp", "-sf", path, "-i", "127.0.0.1", "-p", port, "-m", "1", "-timeout", "20",
+      "-timeout_error", "-nostdin", "-trace_msg", "-message_file", messages,
+      "-key", key, value, NULL
+    };
+
+    process = hark_test_bus_spawn (fixture->bus, argv, output, &error);
+  }
+  g_assert_no_error (error);
+  hark_test_iterate (300);
+  *out_port = p;
+  return process;
+}
+
+typedef struct {
+  Fixture    *fixture;
+  const char *exclude;
+  char       *found;
+} OtherCall;
+
+static gboolean
+other_call_cb (gpointer user_data)
+{
+  OtherCall *other = user_data;
+  GList *objects = g_dbus_object_manager_get_objects (
+                     hark_test_bus_get_object_manager (other->fixture->bus));
+
+  for (GList *l = objects; l != NULL && other->found == NULL; l = l->next)
+    {
+      const char *path = g_dbus_object_get_object_path (l->data);
+
+      if (strstr (path, "/Call/") != NULL && g_strcmp0 (path, other->exclude) != 0)
+        other->found = g_strdup (path);
+    }
+  g_list_free_full (objects, g_object_unref);
+  return other->found != NULL;
+}
+
+/* The first Call object on the bus that is not @exclude. */
+static char *
+wait_other_call (Fixture    *fixture,
+                 const char *exclude)
+{
+  OtherCall other = { fixture, exclude, NULL };
+
+  g_assert_true (hark_test_wait_for (other_call_cb, &other, 10000));
+  return other.found;
+}
+
+static gboolean
+strv_has_refer_usage (const char * const *usages)
+{
+  for (guint i = 0; usages != NULL && usages[i] != NULL; i++)
+    if (strstr (usages[i], "/Refer/") != NULL)
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+dialog_has_refer_usage_cb (gpointer user_data)
+{
+  return strv_has_refer_usage (hark_dbus_dialog1_get_usages (user_data));
+}
+
+/* The peer REFERs Hark to a third party: Hark answers 202, NOTIFYs 100
+ * Trying, places the new call (no IncomingCall), NOTIFYs 200 OK once it is
+ * answered, and ends the old call "transferred" with BYE. */
+static void
+test_transfer_incoming_refer (Fixture       *fixture,
+                              gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HarkDBusCall1) call = NULL;
+  g_autoptr(HarkDBusCall1) target = NULL;
+  g_autoptr(HarkDBusDialog1) dialog = NULL;
+  g_autofree char *uri = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *target_path = NULL;
+  g_autofree char *refer_to = NULL;
+  HarkTestProcess *sipp_target;
+  HarkTestProcess *sipp;
+  guint target_port;
+  guint port;
+
+  g_signal_connect (hark_test_bus_get_manager (fixture->bus), "incoming-call",
+                    G_CALLBACK (on_incoming_call), fixture);
+  sipp_target = start_sipp (fixture, "uas-answer.xml", 0, &target_port);
+  refer_to = g_strdup_printf ("sip:carol@127.0.0.1:%u", target_port);
+  sipp = start_sipp_uas_key (fixture, "uas-refer.xml", "refer_to", refer_to, &port);
+
+  uri = g_strdup_printf ("sip:bob@127.0.0.1:%u", port);
+  path = dial (fixture, "/", uri, NULL, &error);
+  g_assert_no_error (error);
+  call = get_call (fixture, path);
+  dialog = get_dialog (fixture, call);
+
+  target_path = wait_other_call (fixture, path);
+  target = get_call (fixture, target_path);
+  g_assert_cmpstr (hark_dbus_call1_get_direction (target), ==, "outgoing");
+  g_assert_cmpstr (hark_dbus_call1_get_remote_uri (target), ==, refer_to);
+  g_assert_cmpstr (hark_dbus_call1_get_profile (target), ==, hark_dbus_call1_get_profile (call));
+  g_assert_true (hark_test_wait_for (dialog_has_refer_usage_cb, dialog, 5000));
+
+  g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (target), "State", "active", 10000));
+  g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (call), "State", "terminated",
+                                                 10000));
+  g_assert_cmpstr (hark_dbus_call1_get_state_reason (call), ==, "transferred");
+  g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (dialog), "State", "terminated",
+                                                 5000));
+  assert_sipp_passed (fixture, sipp, "uas-refer.xml");
+  g_assert_true (traces_contain (fixture->traces, "out NOTIFY "));
+  g_assert_true (traces_contain (fixture->traces, "out BYE "));
+  /* A call Hark placed itself is not an incoming one */
+  g_assert_null (fixture->incoming);
+
+  /* uas-answer.xml wants a Reason and a header of ours on the BYE */
+  hark_dbus_call1_call_hangup_sync (target,
+                                    g_variant_new_parsed ("{'reason': <'SIP;cause=200;text=\"Bye\"'>,"
+                                                          " 'headers': <{'X-Hark-Test': 'yes'}>}"),
+                                    NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (target), "State", "terminated",
+                                                 10000));
+  assert_sipp_passed (fixture, sipp_target, "uas-answer.xml");
+  assert_leaves_bus (fixture, path);
+}
+
+/* Transfer(): REFER on the call's dialog, a subscriber usage listed in
+ * Usages; the NOTIFY with 200 OK ends the call "transferred" (BYE). */
+static void
+test_transfer_blind (Fixture       *fixture,
+                     gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HarkDBusCall1) call = NULL;
+  g_autoptr(HarkDBusDialog1) dialog = NULL;
+  g_autofree char *uri = NULL;
+  g_autofree char *path = NULL;
+  HarkTestProcess *sipp;
+  guint port;
+
+  sipp = start_sipp (fixture, "uas-transferee.xml", 0, &port);
+  uri = g_strdup_printf ("sip:bob@127.0.0.1:%u", port);
+  path = dial (fixture, "/", uri, NULL, &error);
+  g_assert_no_error (error);
+  call = get_call (fixture, path);
+  dialog = get_dialog (fixture, call);
+
+  g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (call), "State", "active", 10000));
+
+  hark_dbus_call1_call_transfer_sync (call, "not a uri", NULL, &error);
+  g_assert_error (error, HARK_ERROR, HARK_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  hark_dbus_call1_call_transfer_sync (call, "sip:carol@127.0.0.1:5999", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (hark_test_wait_for (dialog_has_refer_usage_cb, dialog, 5000));
+  g_assert_cmpuint (g_strv_length ((char **) hark_dbus_dialog1_get_usages (dialog)), ==, 2);
+
+  g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (call), "State", "terminated",
+                                                 10000));
+  g_assert_cmpstr (hark_dbus_call1_get_state_reason (call), ==, "transferred");
+  g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (dialog), "State", "terminated",
+                                                 5000));
+  assert_sipp_passed (fixture, sipp, "uas-transferee.xml");
+  g_assert_true (traces_contain (fixture->traces, "out REFER "));
+  g_assert_true (traces_contain (fixture->traces, "in SIP/2.0 202 "));
+  g_assert_true (traces_contain (fixture->traces, "in NOTIFY "));
+  assert_leaves_bus (fixture, path);
+}
+
+/* The transferee hangs up before its final NOTIFY: the Call ends, but the
+ * dialog lives on for the REFER usage and ends with it (RFC 5057). */
+static void
+test_transfer_bye_first (Fixture       *fixture,
+                         gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HarkDBusCall1) call = NULL;
+  g_autoptr(HarkDBusDialog1) dialog = NULL;
+  g_autofree char *uri = NULL;
+  g_autofree char *path = NULL;
+  HarkTestProcess *sipp;
+  gssize bye;
+  guint port;
+
+  sipp = start_sipp (fixture, "uas-transferee-bye-first.xml", 0, &port);
+  uri = g_strdup_printf ("sip:bob@127.0.0.1:%u", port);
+  path = dial (fixture, "/", uri, NULL, &error);
+  g_assert_no_error (error);
+  call = get_call (fixture, path);
+  dialog = get_dialog (fixture, call);
+  g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (call), "State", "active", 10000));
+
+  hark_dbus_call1_call_transfer_sync (call, "sip:carol@127.0.0.1:5999", NULL, &error);
+  g_assert_no_error (error);
+
+  g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (call), "State", "terminated",
+                                                 10000));
+  g_assert_cmpstr (hark_dbus_call1_get_state_reason (call), ==, "remote-hangup");
+  /* The REFER usage still runs */
+  hark_test_iterate (200);
+  g_assert_cmpstr (hark_dbus_dialog1_get_state (dialog), !=, "terminated");
+
+  g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (dialog), "State", "terminated",
+                                                 10000));
+  assert_sipp_passed (fixture, sipp, "uas-transferee-bye-first.xml");
+  bye = trace_index (fixture->traces, "in BYE ");
+  g_assert_cmpint (bye, >=, 0);
+  /* the final NOTIFY came after the BYE and was answered */
+  {
+    gssize last_notify = -1;
+
+    for (guint i = 0; i < fixture->traces->len; i++)
+      if (g_str_has_prefix (g_ptr_array_index (fixture->traces, i), "in NOTIFY "))
+        last_notify = i;
+    g_assert_cmpint (last_notify, >, bye);
+  }
+  assert_leaves_bus (fixture, path);
+}
+
+/* Our INVITE offers session timers and 100rel; a 183 that requires
+ * 100rel is PRACKed. */
+static void
+test_100rel_timer (Fixture       *fixture,
+                   gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HarkDBusCall1) call = NULL;
+  g_autofree char *uri = NULL;
+  g_autofree char *path = NULL;
+  HarkTestProcess *sipp;
+  guint port;
+
+  sipp = start_sipp (fixture, "uas-100rel-timer.xml", 0, &port);
+  uri = g_strdup_printf ("sip:bob@127.0.0.1:%u", port);
+  path = dial (fixture, "/", uri, NULL, &error);
+  g_assert_no_error (error);
+  call = get_call (fixture, path);
+
+  g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (call), "State", "active", 10000));
+  g_assert_true (states_contain_in_order (fixture->states,
+                                          (const char * const []) { "early", "active", NULL }));
+  hark_dbus_call1_call_hangup_sync (call, g_variant_new ("a{sv}", NULL), NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (call), "State", "terminated",
+                                                 10000));
+  assert_sipp_passed (fixture, sipp, "uas-100rel-timer.xml");
+}
+
+/* The daemon of these tests lets incoming calls ring 1.5 s only. */
+static void
+fixture_setup_short_ring (Fixture       *fixture,
+                          gconstpointer  user_data)
+{
+  g_setenv ("HARK_RING_TIMEOUT_MS", "1500", TRUE);
+  fixture_setup (fixture, user_data);
+  g_unsetenv ("HARK_RING_TIMEOUT_MS");
+}
+
+/* Nobody answers: after the ring timeout the caller gets 480 and the call
+ * ends "timeout". */
+static void
+test_ring_timeout (Fixture       *fixture,
+                   gconstpointer  user_data)
+{
+  g_autoptr(HarkDBusCall1) call = NULL;
+  HarkTestProcess *sipp;
+
+  g_signal_connect (hark_test_bus_get_manager (fixture->bus), "incoming-call",
+                    G_CALLBACK (on_incoming_call), fixture);
+  sipp = start_sipp (fixture, "uac-unanswered.xml", local_profile_port (fixture), NULL);
+  call = wait_incoming (fixture);
+  g_assert_cmpstr (hark_dbus_call1_get_state (call), ==, "ringing");
+  g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (call), "State", "terminated",
+                                                 10000));
+  g_assert_cmpstr (hark_dbus_call1_get_state_reason (call), ==, "timeout");
+  g_assert_cmpuint (hark_dbus_call1_get_status_code (call), ==, 480);
+  assert_sipp_passed (fixture, sipp, "uac-unanswered.xml");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1261,6 +1560,12 @@ main (int   argc,
   ADD ("/hark/calls/load/small", test_load);
   ADD ("/hark/calls/incoming/bye-after-ack", test_bye_after_ack);
   ADD ("/hark/calls/faults/malformed", test_malformed);
+  ADD ("/hark/calls/transfer/incoming-refer", test_transfer_incoming_refer);
+  ADD ("/hark/calls/transfer/blind", test_transfer_blind);
+  ADD ("/hark/calls/transfer/bye-first", test_transfer_bye_first);
+  ADD ("/hark/calls/outgoing/100rel-timer", test_100rel_timer);
+  g_test_add ("/hark/calls/incoming/ring-timeout", Fixture, NULL, fixture_setup_short_ring,
+              test_ring_timeout, fixture_teardown);
 
 #undef ADD
 
