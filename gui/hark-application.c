@@ -10,6 +10,8 @@
 #include <glib/gi18n.h>
 
 #include "hark-application.h"
+#include "hark-preferences-window.h"
+#include "hark-ringer.h"
 #include "hark-window.h"
 
 struct _HarkApplication
@@ -17,6 +19,8 @@ struct _HarkApplication
   AdwApplication  parent_instance;
 
   HarkClient     *client;
+  GSettings      *settings;
+  HarkRinger     *ringer;
 };
 
 G_DEFINE_FINAL_TYPE (HarkApplication, hark_application, ADW_TYPE_APPLICATION)
@@ -85,6 +89,58 @@ send_call_notification (HarkApplication *self,
   g_application_send_notification (G_APPLICATION (self), id, notification);
 }
 
+static gboolean
+call_rings_here (HarkDBusObject *object)
+{
+  g_autoptr(HarkDBusCall1) call = hark_dbus_object_get_call1 (object);
+
+  return call != NULL &&
+         g_strcmp0 (hark_dbus_call1_get_direction (call), "incoming") == 0 &&
+         g_strcmp0 (hark_dbus_call1_get_state (call), "ringing") == 0;
+}
+
+/* Ring while any incoming call rings: answering, declining, the caller giving
+ * up and the call leaving the bus all stop it, whoever did it. */
+static void
+update_ringing (HarkApplication *self)
+{
+  GListModel *calls = hark_client_get_calls (self->client);
+  guint n = g_list_model_get_n_items (calls);
+  gboolean ringing = FALSE;
+
+  for (guint i = 0; i < n && !ringing; i++)
+    {
+      g_autoptr(HarkDBusObject) object = g_list_model_get_item (calls, i);
+
+      ringing = call_rings_here (object);
+    }
+
+  hark_ringer_set_ringing (self->ringer, ringing);
+}
+
+static void
+on_calls_changed (HarkApplication *self,
+                  guint            position,
+                  guint            removed,
+                  guint            added,
+                  GListModel      *calls)
+{
+  for (guint i = position; i < position + added; i++)
+    {
+      g_autoptr(HarkDBusObject) object = g_list_model_get_item (calls, i);
+      g_autoptr(HarkDBusCall1) call = hark_dbus_object_get_call1 (object);
+
+      if (call != NULL && g_object_get_data (G_OBJECT (call), "hark-ringer-watch") == NULL)
+        {
+          g_object_set_data (G_OBJECT (call), "hark-ringer-watch", GINT_TO_POINTER (TRUE));
+          g_signal_connect_object (call, "g-properties-changed", G_CALLBACK (update_ringing),
+                                   self, G_CONNECT_SWAPPED);
+        }
+    }
+
+  update_ringing (self);
+}
+
 static void
 on_client_incoming_call (HarkApplication *self,
                          const char      *call_path,
@@ -145,6 +201,27 @@ decline_call_action (GSimpleAction *action,
 }
 
 static void
+preferences_action (GSimpleAction *action,
+                    GVariant      *parameter,
+                    gpointer       user_data)
+{
+  HarkApplication *self = HARK_APPLICATION (user_data);
+  HarkWindow *window = get_window (self, TRUE);
+  GtkWidget *preferences;
+
+  if (self->settings == NULL)
+    {
+      hark_window_add_toast (window, _("Preferences are not available: Hark’s settings schema "
+                                       "is not installed"));
+      return;
+    }
+
+  preferences = hark_preferences_window_new (self->settings);
+  gtk_window_set_transient_for (GTK_WINDOW (preferences), GTK_WINDOW (window));
+  gtk_window_present (GTK_WINDOW (preferences));
+}
+
+static void
 quit_action (GSimpleAction *action,
              GVariant      *parameter,
              gpointer       user_data)
@@ -176,6 +253,7 @@ about_action (GSimpleAction *action,
 static const GActionEntry app_actions[] = {
   { "accept-call", accept_call_action, "s" },
   { "decline-call", decline_call_action, "s" },
+  { "preferences", preferences_action },
   { "about", about_action },
   { "quit", quit_action },
 };
@@ -186,6 +264,9 @@ hark_application_startup (GApplication *app)
   HarkApplication *self = HARK_APPLICATION (app);
   static const char *quit_accels[] = { "<Control>q", NULL };
   static const char *close_accels[] = { "<Control>w", NULL };
+  static const char *preferences_accels[] = { "<Control>comma", NULL };
+  GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
+  g_autoptr(GSettingsSchema) schema = NULL;
 
   G_APPLICATION_CLASS (hark_application_parent_class)->startup (app);
 
@@ -193,10 +274,24 @@ hark_application_startup (GApplication *app)
                                    G_N_ELEMENTS (app_actions), self);
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.quit", quit_accels);
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "window.close", close_accels);
+  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.preferences",
+                                         preferences_accels);
+
+  /* g_settings_new() aborts without the schema: run uninstalled without it, with defaults. */
+  if (source != NULL)
+    schema = g_settings_schema_source_lookup (source, HARK_APP_ID, TRUE);
+  if (schema != NULL)
+    self->settings = g_settings_new_full (schema, NULL, NULL);
+  else
+    g_message ("The settings schema %s is not installed; using defaults", HARK_APP_ID);
+
+  self->ringer = hark_ringer_new (self->settings);
 
   self->client = hark_client_new ();
   g_signal_connect_object (self->client, "incoming-call",
                            G_CALLBACK (on_client_incoming_call), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (hark_client_get_calls (self->client), "items-changed",
+                           G_CALLBACK (on_calls_changed), self, G_CONNECT_SWAPPED);
 
   /* Calls ring while the window is closed: stay around to notify. */
   g_application_hold (app);
@@ -206,8 +301,15 @@ static void
 hark_application_shutdown (GApplication *app)
 {
   HarkApplication *self = HARK_APPLICATION (app);
+  GList *windows = gtk_application_get_windows (GTK_APPLICATION (app));
 
+  for (GList *l = windows; l != NULL; l = l->next)
+    if (HARK_IS_WINDOW (l->data))
+      hark_window_save_state (l->data);
+
+  g_clear_object (&self->ringer);
   g_clear_object (&self->client);
+  g_clear_object (&self->settings);
 
   G_APPLICATION_CLASS (hark_application_parent_class)->shutdown (app);
 }
@@ -280,4 +382,31 @@ hark_application_get_client (HarkApplication *self)
   g_return_val_if_fail (HARK_IS_APPLICATION (self), NULL);
 
   return self->client;
+}
+
+/**
+ * hark_application_get_settings:
+ *
+ * Returns: (nullable) (transfer none): the app's settings, or %NULL when the
+ *   schema is not installed
+ */
+GSettings *
+hark_application_get_settings (HarkApplication *self)
+{
+  g_return_val_if_fail (HARK_IS_APPLICATION (self), NULL);
+
+  return self->settings;
+}
+
+/**
+ * hark_application_get_ringer:
+ *
+ * Returns: (transfer none): the ringer, ringing while an incoming call rings
+ */
+HarkRinger *
+hark_application_get_ringer (HarkApplication *self)
+{
+  g_return_val_if_fail (HARK_IS_APPLICATION (self), NULL);
+
+  return self->ringer;
 }

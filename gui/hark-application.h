@@ -8,6 +8,7 @@
 #include <adwaita.h>
 
 #include "hark-client.h"
+#include "hark-ringer.h"
 
 G_BEGIN_DECLS
 
@@ -15,7 +16,9 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (HarkApplication, hark_application, HARK, APPLICATION, AdwApplication)
 
-HarkApplication *hark_application_new        (void);
-HarkClient      *hark_application_get_client (HarkApplication *self);
+HarkApplication *hark_application_new          (void);
+HarkClient      *hark_application_get_client   (HarkApplication *self);
+GSettings       *hark_application_get_settings (HarkApplication *self);
+HarkRinger      *hark_application_get_ringer   (HarkApplication *self);
 
 G_END_DECLS

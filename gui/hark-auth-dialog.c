@@ -90,6 +90,7 @@ hark_auth_dialog_present (GtkWidget             *parent,
   adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "register");
   adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
 
+  hark_fix_button_names (dialog);
   g_object_set_data_full (G_OBJECT (dialog), "registration", g_object_ref (registration),
                           g_object_unref);
   g_object_set_data (G_OBJECT (dialog), "entry", entry);

@@ -13,8 +13,9 @@ G_BEGIN_DECLS
 
 #define HARK_TYPE_CALL_ROW (hark_call_row_get_type ())
 
-G_DECLARE_FINAL_TYPE (HarkCallRow, hark_call_row, HARK, CALL_ROW, AdwActionRow)
+G_DECLARE_FINAL_TYPE (HarkCallRow, hark_call_row, HARK, CALL_ROW, GtkListBoxRow)
 
-GtkWidget *hark_call_row_new (HarkDBusObject *object);
+GtkWidget *hark_call_row_new (HarkClient     *client,
+                              HarkDBusObject *object);
 
 G_END_DECLS

@@ -109,7 +109,9 @@ static GtkWidget *
 create_call_row (gpointer item,
                  gpointer user_data)
 {
-  return hark_call_row_new (HARK_DBUS_OBJECT (item));
+  HarkCallsPage *self = user_data;
+
+  return hark_call_row_new (self->client, HARK_DBUS_OBJECT (item));
 }
 
 static void
@@ -259,7 +261,7 @@ hark_calls_page_set_client (HarkCallsPage *self,
   calls = hark_client_get_calls (client);
 
   adw_combo_row_set_model (self->profile_row, hark_client_get_profiles (client));
-  gtk_list_box_bind_model (self->calls_list, calls, create_call_row, NULL, NULL);
+  gtk_list_box_bind_model (self->calls_list, calls, create_call_row, self, NULL);
 
   g_signal_connect_object (calls, "items-changed", G_CALLBACK (on_calls_changed), self,
                            G_CONNECT_SWAPPED);
@@ -297,19 +299,31 @@ answer_cb (GObject      *source,
 
   reply = g_dbus_proxy_call_finish (G_DBUS_PROXY (source), result, &error);
   if (reply == NULL)
-    hark_show_error (GTK_WIDGET (self), NULL, error);
+    hark_show_error (GTK_WIDGET (self), _("Could not decline the call"), error);
 }
 
 static void
-on_incoming_response (HarkCallsPage  *self,
-                      const char     *response,
+accept_cb (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_autoptr(HarkCallsPage) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!hark_client_accept_call_finish (HARK_CLIENT (source), result, &error))
+    hark_show_error (GTK_WIDGET (self), _("Could not accept the call"), error);
+}
+
+static void
+on_incoming_response (HarkCallsPage    *self,
+                      const char       *response,
                       AdwMessageDialog *dialog)
 {
   HarkDBusCall1 *call = g_object_get_data (G_OBJECT (dialog), "call");
 
-  if (g_strcmp0 (response, "accept") == 0)
-    g_dbus_proxy_call (G_DBUS_PROXY (call), "Accept", g_variant_new ("(a{sv})", NULL),
-                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, answer_cb, g_object_ref (self));
+  if (g_strcmp0 (response, "accept") == 0 || g_strcmp0 (response, "hold-accept") == 0)
+    hark_client_accept_call (self->client, call, g_strcmp0 (response, "hold-accept") == 0, NULL,
+                             accept_cb, g_object_ref (self));
   else if (g_strcmp0 (response, "decline") == 0)
     g_dbus_proxy_call (G_DBUS_PROXY (call), "Reject", g_variant_new ("(ua{sv})", 603, NULL),
                        G_DBUS_CALL_FLAGS_NONE, -1, NULL, answer_cb, g_object_ref (self));
@@ -360,6 +374,8 @@ hark_calls_page_show_incoming_call (HarkCallsPage *self,
   g_autoptr(HarkDBusObject) object = NULL;
   g_autoptr(HarkDBusCall1) call = NULL;
   g_autofree char *body = NULL;
+  const char *accept;
+  gboolean busy;
   GtkWidget *dialog;
 
   g_return_if_fail (HARK_IS_CALLS_PAGE (self));
@@ -369,20 +385,27 @@ hark_calls_page_show_incoming_call (HarkCallsPage *self,
   if (call == NULL)
     return;
 
+  /* Call waiting: answering while talking holds the other call first. */
+  busy = hark_client_count_active_calls (self->client, call) > 0;
+  accept = busy ? "hold-accept" : "accept";
+
   body = describe_caller (self, call);
   dialog = adw_message_dialog_new (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))),
                                    _("Incoming Call"), body);
+  /* A title of its own, for window lists and screen readers. */
+  gtk_window_set_title (GTK_WINDOW (dialog), _("Incoming Call"));
   adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
                                     "decline", _("_Decline"),
-                                    "accept", _("_Accept"),
+                                    accept, busy ? _("_Hold and Accept") : _("_Accept"),
                                     NULL);
   adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "decline",
                                               ADW_RESPONSE_DESTRUCTIVE);
-  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "accept",
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), accept,
                                               ADW_RESPONSE_SUGGESTED);
-  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "accept");
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), accept);
   adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "dismiss");
 
+  hark_fix_button_names (dialog);
   g_object_set_data_full (G_OBJECT (dialog), "call", g_object_ref (call), g_object_unref);
   g_signal_connect_object (dialog, "response", G_CALLBACK (on_incoming_response), self,
                            G_CONNECT_SWAPPED);

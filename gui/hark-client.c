@@ -31,8 +31,10 @@ struct _HarkClient
   GListStore         *objects;
   GtkFilter          *profile_filter;
   GtkFilter          *call_filter;
+  GtkFilter          *subscription_filter;
   GListModel         *profiles;
   GListModel         *calls;
+  GListModel         *subscriptions;
 
   HarkClientState     state;
   char               *error_message;
@@ -165,6 +167,7 @@ on_interfaces_changed (HarkClient *self)
 {
   gtk_filter_changed (self->profile_filter, GTK_FILTER_CHANGE_DIFFERENT);
   gtk_filter_changed (self->call_filter, GTK_FILTER_CHANGE_DIFFERENT);
+  gtk_filter_changed (self->subscription_filter, GTK_FILTER_CHANGE_DIFFERENT);
 }
 
 static void
@@ -305,8 +308,10 @@ hark_client_dispose (GObject *object)
   g_clear_object (&self->object_manager);
   g_clear_object (&self->profiles);
   g_clear_object (&self->calls);
+  g_clear_object (&self->subscriptions);
   g_clear_object (&self->profile_filter);
   g_clear_object (&self->call_filter);
+  g_clear_object (&self->subscription_filter);
   g_clear_object (&self->objects);
   g_clear_object (&self->connection);
   g_clear_object (&self->cancellable);
@@ -386,6 +391,8 @@ hark_client_init (HarkClient *self)
   self->objects = g_list_store_new (HARK_DBUS_TYPE_OBJECT_PROXY);
   self->profiles = filtered_model (self, "io.github.hark.Hark.Profile1", &self->profile_filter);
   self->calls = filtered_model (self, "io.github.hark.Hark.Call1", &self->call_filter);
+  self->subscriptions = filtered_model (self, "io.github.hark.Hark.Subscription1",
+                                        &self->subscription_filter);
 
   g_bus_get (G_BUS_TYPE_SESSION, self->cancellable, bus_ready_cb, g_object_ref (self));
 }
@@ -474,6 +481,19 @@ hark_client_get_calls (HarkClient *self)
 }
 
 /**
+ * hark_client_get_subscriptions:
+ *
+ * Returns: (transfer none): a list of #HarkDBusObject with a Subscription1 interface
+ */
+GListModel *
+hark_client_get_subscriptions (HarkClient *self)
+{
+  g_return_val_if_fail (HARK_IS_CLIENT (self), NULL);
+
+  return self->subscriptions;
+}
+
+/**
  * hark_client_lookup:
  *
  * Returns: (nullable) (transfer full): the object at @object_path
@@ -554,4 +574,146 @@ hark_client_call_method (HarkClient *self,
                           interface_name, method, parameters, NULL,
                           G_DBUS_CALL_FLAGS_NONE, -1, NULL,
                           call_method_cb, (gpointer) method);
+}
+
+typedef struct {
+  HarkDBusCall1 *call;
+  guint          pending_holds;
+} AcceptData;
+
+static void
+accept_data_free (AcceptData *data)
+{
+  g_clear_object (&data->call);
+  g_free (data);
+}
+
+static void
+accept_done_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!hark_dbus_call1_call_accept_finish (HARK_DBUS_CALL1 (source), result, &error))
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
+accept_now (GTask *task)
+{
+  AcceptData *data = g_task_get_task_data (task);
+
+  hark_dbus_call1_call_accept (data->call, g_variant_new ("a{sv}", NULL),
+                               g_task_get_cancellable (task), accept_done_cb, task);
+}
+
+static void
+hold_done_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  AcceptData *data = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+
+  /* A call that could not be held stays as it is: the new one is answered all the same. */
+  if (!hark_dbus_call1_call_hold_finish (HARK_DBUS_CALL1 (source), result, &error))
+    g_message ("Could not hold %s: %s", g_dbus_proxy_get_object_path (G_DBUS_PROXY (source)),
+               error->message);
+
+  if (--data->pending_holds == 0)
+    accept_now (g_steal_pointer (&task));
+}
+
+/**
+ * hark_client_accept_call:
+ * @call: an incoming call that rings
+ * @hold_others: put every other active call on hold first
+ *
+ * Answers @call; with @hold_others, only once the other calls are held
+ * ("Hold and Accept"), so that no two calls talk at once.
+ */
+void
+hark_client_accept_call (HarkClient          *self,
+                         HarkDBusCall1       *call,
+                         gboolean             hold_others,
+                         GCancellable        *cancellable,
+                         GAsyncReadyCallback  callback,
+                         gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  AcceptData *data;
+  guint n;
+
+  g_return_if_fail (HARK_IS_CLIENT (self));
+  g_return_if_fail (HARK_DBUS_IS_CALL1 (call));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, hark_client_accept_call);
+  data = g_new0 (AcceptData, 1);
+  data->call = g_object_ref (call);
+  g_task_set_task_data (task, data, (GDestroyNotify) accept_data_free);
+
+  n = hold_others ? g_list_model_get_n_items (self->calls) : 0;
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(HarkDBusObject) object = g_list_model_get_item (self->calls, i);
+      g_autoptr(HarkDBusCall1) other = hark_dbus_object_get_call1 (object);
+
+      if (other == NULL || other == call ||
+          g_strcmp0 (g_dbus_proxy_get_object_path (G_DBUS_PROXY (other)),
+                     g_dbus_proxy_get_object_path (G_DBUS_PROXY (call))) == 0 ||
+          g_strcmp0 (hark_dbus_call1_get_state (other), "active") != 0)
+        continue;
+
+      data->pending_holds++;
+      hark_dbus_call1_call_hold (other, cancellable, hold_done_cb, g_object_ref (task));
+    }
+
+  if (data->pending_holds == 0)
+    accept_now (g_steal_pointer (&task));
+}
+
+gboolean
+hark_client_accept_call_finish (HarkClient    *self,
+                                GAsyncResult  *result,
+                                GError       **error)
+{
+  g_return_val_if_fail (HARK_IS_CLIENT (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/**
+ * hark_client_count_active_calls:
+ * @except: (nullable): a call not to count
+ *
+ * Returns: how many calls are talking ("active"), other than @except
+ */
+guint
+hark_client_count_active_calls (HarkClient    *self,
+                                HarkDBusCall1 *except)
+{
+  guint n, count = 0;
+
+  g_return_val_if_fail (HARK_IS_CLIENT (self), 0);
+
+  n = g_list_model_get_n_items (self->calls);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(HarkDBusObject) object = g_list_model_get_item (self->calls, i);
+      g_autoptr(HarkDBusCall1) other = hark_dbus_object_get_call1 (object);
+
+      if (other != NULL && g_strcmp0 (hark_dbus_call1_get_state (other), "active") == 0 &&
+          (except == NULL || g_strcmp0 (g_dbus_proxy_get_object_path (G_DBUS_PROXY (other)),
+                                        g_dbus_proxy_get_object_path (G_DBUS_PROXY (except))) != 0))
+        count++;
+    }
+
+  return count;
 }

@@ -11,6 +11,7 @@
 
 #include "hark-profile-editor.h"
 #include "hark-strings.h"
+#include "hark-window.h"
 
 typedef enum {
   FIELD_TEXT,
@@ -351,6 +352,7 @@ hark_profile_editor_init (HarkProfileEditor *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
   add_error_rows (self);
+  hark_fix_button_names (GTK_WIDGET (self));
 }
 
 /**

@@ -17,6 +17,7 @@ G_DECLARE_FINAL_TYPE (HarkWindow, hark_window, HARK, WINDOW, AdwApplicationWindo
 
 HarkWindow *hark_window_new                (HarkApplication *application);
 HarkClient *hark_window_get_client         (HarkWindow      *self);
+void        hark_window_save_state         (HarkWindow      *self);
 void        hark_window_show_calls         (HarkWindow      *self);
 void        hark_window_open_uri           (HarkWindow      *self,
                                             const char      *uri);
@@ -27,5 +28,6 @@ void        hark_window_add_toast          (HarkWindow      *self,
 void        hark_show_error                (GtkWidget       *widget,
                                             const char      *what,
                                             const GError    *error);
+void        hark_fix_button_names          (GtkWidget       *widget);
 
 G_END_DECLS
