@@ -14,6 +14,8 @@
 
 #include <string.h>
 
+#include <sofia-sip/nta_tag.h>
+#include <sofia-sip/nua.h>
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/url.h>
 
@@ -167,6 +169,25 @@ on_incoming_request (HarkSipAgent    *agent,
   return TRUE;
 }
 
+/* For tests only: HARK_SIP_T1X64_MS shortens the transaction timeout
+ * (64*T1, 32 s by default: how long a 2xx waits for its ACK, how long a
+ * request waits for an answer), so that a peer that vanishes ends its
+ * call "timeout" within a test's time. Not a setting for users: RFC 3261
+ * fixes the value. */
+static void
+apply_test_timers (HarkSipAgent *agent)
+{
+  const char *text = g_getenv ("HARK_SIP_T1X64_MS");
+  nua_t *nua = hark_sip_agent_get_nua (agent);
+  guint64 ms;
+
+  if (text == NULL || nua == NULL ||
+      !g_ascii_string_to_unsigned (text, 10, 1000, 32000, &ms, NULL))
+    return;
+  g_debug ("SIP transactions time out after %" G_GUINT64_FORMAT " ms (HARK_SIP_T1X64_MS)", ms);
+  nua_set_params (nua, NTATAG_SIP_T1X64 ((unsigned) ms), TAG_END ());
+}
+
 /**
  * hark_call_manager_watch_agent:
  * @profile: the profile that owns @agent
@@ -191,6 +212,7 @@ hark_call_manager_watch_agent (HarkCallManager *self,
   g_object_set_data_full (G_OBJECT (agent), AGENT_PROFILE_KEY,
                           g_strdup (hark_profile_get_object_path (profile)), g_free);
   g_signal_connect_object (agent, "incoming-request", G_CALLBACK (on_incoming_request), self, 0);
+  apply_test_timers (agent);
 }
 
 static gboolean

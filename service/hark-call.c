@@ -9,6 +9,17 @@
  * applied in hark_call_hangup(): CANCEL while the caller waits, an error
  * response while the callee rings, BYE once confirmed, and a callee's BYE
  * only after the ACK of its 2xx.
+ *
+ * Requests in the dialog that Hark answers itself (INFO, through
+ * NUTAG_APPL_METHOD) are kept as saved nua events while pending: they get
+ * 487 before our BYE (nua would answer them 486, after its BYE) and after
+ * the peer's BYE (nua leaves an INFO unanswered then). RFC 5407 races:
+ * a 2xx crossing our CANCEL is ACKed and BYEd (the call still ends
+ * "cancelled", StatusCode 200); a BYE crossing our re-INVITE ends the call
+ * "remote-hangup" and the re-INVITE's 487 is ignored; a 491 to our
+ * re-INVITE (glare) is retried after 2.1-4 s (0-2 s when the peer owns the
+ * Call-ID), as nua does not retry. A 2xx never ACKed ends "timeout" with
+ * nua's own BYE.
  */
 
 #define G_LOG_DOMAIN "Hark"
@@ -52,6 +63,9 @@
 /* How long a REFER usage may outlive the call's BYE waiting for its final
  * NOTIFY (RFC 3515 gives no limit; 64*T1 as for a non-INVITE transaction) */
 #define REFER_LINGER_SECONDS 32
+
+/* How many times a hold or resume is retried after 491 (glare) */
+#define REINVITE_GLARE_RETRIES 3
 
 /*
  * As for profiles, the generated Call1 skeleton holds the call's public
@@ -101,11 +115,16 @@ struct _HarkCall
   char                   *bye_headers;
   gboolean                ack_received;
   gboolean                ended;
+  /* Requests in the dialog that we answer ourselves (PendingRequest):
+   * each gets 487 before our BYE or after the peer's (RFC 3261 15.1.2) */
+  GPtrArray              *pending_requests;
 
   /* Hold: ours (a=sendonly offered) and what soa says of the audio stream
    * (SOA_ACTIVE_*: recvonly or inactive once the peer holds us) */
   gboolean                local_hold;
   gboolean                reinvite_pending;
+  guint                   reinvite_retry_id;  /* after a 491 (glare) */
+  guint                   reinvite_glares;
   int                     audio_mode;
 
   guint                   auto_answer_id;
@@ -132,6 +151,11 @@ struct _HarkCall
    * session is built when an offer/answer completes. */
   HarkMediaPorts         *media_ports;
   HarkMediaSession       *media;
+  /* Set while a session is built and started off the main thread; an
+   * offer/answer completing meanwhile is applied when it is there. */
+  GCancellable           *media_starting;
+  gboolean                media_update_due;
+  gboolean                media_local_is_answer;
   /* nua_i_state carries only the SDP just sent or received: the other
    * side's last one is kept here. */
   char                   *last_local_sdp;
@@ -476,6 +500,11 @@ stop_media (HarkCall *self)
 {
   HarkMediaSession *media = g_steal_pointer (&self->media);
 
+  if (self->media_starting != NULL)
+    {
+      g_cancellable_cancel (self->media_starting);
+      g_clear_object (&self->media_starting);
+    }
   g_clear_pointer (&self->media_ports, hark_media_ports_free);
   if (media == NULL)
     return;
@@ -529,6 +558,9 @@ media_params_from_sdp (HarkCall        *self,
   params->codec.fmtp = g_steal_pointer (&audio.fmtp);
   params->dtmf_payload_type = audio.dtmf_payload_type;
   params->dtmf_clock_rate = audio.dtmf_clock_rate;
+  params->srtp_suite = g_steal_pointer (&audio.srtp_suite);
+  params->srtp_local_key = g_steal_pointer (&audio.srtp_local_key);
+  params->srtp_remote_key = g_steal_pointer (&audio.srtp_remote_key);
   hark_media_direction_from_string (audio.direction, &params->direction);
 
   /* Our hold offers a=sendonly, but with no music on hold the held peer
@@ -537,6 +569,44 @@ media_params_from_sdp (HarkCall        *self,
     params->direction = params->direction == HARK_MEDIA_DIRECTION_SENDRECV
                         ? HARK_MEDIA_DIRECTION_RECVONLY : HARK_MEDIA_DIRECTION_INACTIVE;
   return TRUE;
+}
+
+static void update_media (HarkCall   *self,
+                          const char *local_sdp,
+                          const char *remote_sdp,
+                          gboolean    local_is_answer);
+
+static void
+media_started_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(HarkCall) self = user_data;
+  g_autoptr(GError) error = NULL;
+  HarkMediaSession *media;
+
+  media = hark_media_session_new_finish (result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  g_clear_object (&self->media_starting);
+  if (media == NULL)
+    {
+      g_warning ("No audio for %s: %s", self->object_path, error->message);
+      return;
+    }
+
+  self->media = media;
+  if (hark_dbus_call1_get_encrypted (self->iface) != hark_media_session_get_encrypted (media))
+    hark_dbus_call1_set_encrypted (self->iface, hark_media_session_get_encrypted (media));
+  g_signal_connect (media, "dtmf-received", G_CALLBACK (on_media_dtmf_received), self);
+  g_signal_connect (media, "error", G_CALLBACK (on_media_error), self);
+  hark_media_session_set_muted (media, hark_dbus_call1_get_muted (self->iface));
+  if (self->media_update_due)
+    {
+      self->media_update_due = FALSE;
+      update_media (self, self->last_local_sdp, self->last_remote_sdp,
+                    self->media_local_is_answer);
+    }
 }
 
 /* An offer/answer completed: start the audio, or apply the new one
@@ -552,6 +622,12 @@ update_media (HarkCall   *self,
 
   if (self->ended)
     return;
+  if (self->media_starting != NULL)
+    {
+      self->media_update_due = TRUE;
+      self->media_local_is_answer = local_is_answer;
+      return;
+    }
   if (!media_params_from_sdp (self, local_sdp, remote_sdp, local_is_answer, &params))
     {
       g_debug ("No audio stream agreed for %s", self->object_path);
@@ -573,17 +649,10 @@ update_media (HarkCall   *self,
       hark_media_session_stop_async (g_steal_pointer (&self->media), NULL, media_stopped_cb, NULL);
     }
 
-  self->media = hark_media_session_new (&params, &error);
-  if (self->media == NULL)
-    {
-      g_warning ("No audio for %s: %s", self->object_path, error->message);
-      return;
-    }
-  g_signal_connect (self->media, "dtmf-received", G_CALLBACK (on_media_dtmf_received), self);
-  g_signal_connect (self->media, "error", G_CALLBACK (on_media_error), self);
-  hark_media_session_set_muted (self->media, hark_dbus_call1_get_muted (self->iface));
-  if (!hark_media_session_start (self->media, &error))
-    g_warning ("No audio for %s: %s", self->object_path, error->message);
+  /* Loading GStreamer and opening the devices block: off the main loop. */
+  self->media_starting = g_cancellable_new ();
+  hark_media_session_new_async (&params, self->media_starting, media_started_cb,
+                                g_object_ref (self));
 }
 
 static void
@@ -650,6 +719,10 @@ refer_linger_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+static void terminate_pending_requests (HarkCall   *self,
+                                        const char *reason,
+                                        const char *headers);
+
 /* The end of the INVITE usage: nothing more is sent for it. */
 static void
 finish (HarkCall   *self,
@@ -666,6 +739,8 @@ finish (HarkCall   *self,
   g_cancellable_cancel (self->cancellable);
 
   g_clear_handle_id (&self->ring_timeout_id, g_source_remove);
+  g_clear_handle_id (&self->reinvite_retry_id, g_source_remove);
+  terminate_pending_requests (self, NULL, NULL);
   hark_dialog_usage_ended (self->dialog, self);
   stop_media (self);
 
@@ -764,6 +839,160 @@ trace_out_response (HarkCall   *self,
 }
 
 /* ------------------------------------------------------------------------ */
+/* Requests we answer ourselves                                              */
+
+/* How long an INFO waits for its answer: 0 (at once) but for tests, which
+ * set HARK_INFO_ANSWER_DELAY_MS to catch one pending. */
+static guint
+info_answer_delay_ms (void)
+{
+  const char *text = g_getenv ("HARK_INFO_ANSWER_DELAY_MS");
+  guint64 ms;
+
+  if (text != NULL && g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT, &ms, NULL))
+    return (guint) ms;
+  return 0;
+}
+
+typedef struct {
+  HarkCall          *call;       /* unowned: the call owns the list */
+  nua_saved_event_t  saved[1];
+  char              *cseq;       /* "N METHOD", for the traces */
+  guint              answer_id;
+} PendingRequest;
+
+static void
+pending_request_free (gpointer data)
+{
+  PendingRequest *pending = data;
+
+  g_clear_handle_id (&pending->answer_id, g_source_remove);
+  nua_destroy_event (pending->saved);
+  g_free (pending->cseq);
+  g_free (pending);
+}
+
+static void
+answer_pending_request (HarkCall       *self,
+                        PendingRequest *pending,
+                        int             status,
+                        const char     *reason,
+                        const char     *headers)
+{
+  const char *phrase = sip_status_phrase (status);
+
+  if (self->nh != NULL)
+    {
+      g_autofree char *traced = g_strdup_printf ("CSeq: %s\r\n%s", pending->cseq,
+                                                 headers ? headers : "");
+
+      nua_respond (self->nh, status, phrase ? phrase : "",
+                   NUTAG_WITH_SAVED (pending->saved),
+                   TAG_IF (reason != NULL, SIPTAG_REASON_STR (reason)),
+                   TAG_IF (headers != NULL, SIPTAG_HEADER_STR (headers)),
+                   TAG_END ());
+      trace_out_response (self, status, reason, traced);
+    }
+  g_ptr_array_remove (self->pending_requests, pending);
+}
+
+/* RFC 3261 section 15.1.2, and the seed: whatever the peer still waits for
+ * in this dialog is answered 487 before our BYE goes, or after its BYE
+ * came. nua would answer them 486 only after sending its BYE. */
+static void
+terminate_pending_requests (HarkCall   *self,
+                            const char *reason,
+                            const char *headers)
+{
+  while (self->pending_requests->len > 0)
+    answer_pending_request (self, g_ptr_array_index (self->pending_requests, 0), 487,
+                            reason, headers);
+}
+
+static gboolean
+pending_answer_cb (gpointer user_data)
+{
+  PendingRequest *pending = user_data;
+
+  pending->answer_id = 0;
+  answer_pending_request (pending->call, pending, 200, NULL, NULL);
+  return G_SOURCE_REMOVE;
+}
+
+/* RFC 2976 DTMF relay: application/dtmf-relay ("Signal=5") or
+ * application/dtmf ("5"). */
+static char *
+dtmf_from_info (const sip_t *sip)
+{
+  g_autofree char *body = NULL;
+  const char *type;
+  char *value;
+
+  if (sip->sip_content_type == NULL || sip->sip_content_type->c_type == NULL ||
+      sip->sip_payload == NULL || sip->sip_payload->pl_data == NULL)
+    return NULL;
+  type = sip->sip_content_type->c_type;
+  body = g_strndup (sip->sip_payload->pl_data, sip->sip_payload->pl_len);
+
+  if (g_ascii_strcasecmp (type, "application/dtmf-relay") == 0)
+    {
+      value = strstr (body, "Signal=");
+      if (value == NULL)
+        return NULL;
+      value += strlen ("Signal=");
+    }
+  else if (g_ascii_strcasecmp (type, "application/dtmf") == 0)
+    value = body;
+  else
+    return NULL;
+
+  value = g_strchug (value);
+  if (*value == '\0' || strchr ("0123456789*#ABCDabcd", *value) == NULL)
+    return NULL;
+  return g_strndup (value, 1);
+}
+
+/* An INFO in the call's dialog (NUTAG_APPL_METHOD makes it ours): DTMF
+ * relay is reported as DtmfReceived; every INFO is answered 200, or 481
+ * once our BYE has gone (RFC 5407 section 3.1). */
+static void
+handle_i_info (HarkCall    *self,
+               const sip_t *sip)
+{
+  nua_t *nua = hark_sip_agent_get_nua (self->agent);
+  PendingRequest *pending;
+  g_autofree char *digit = NULL;
+  guint delay;
+
+  if (sip == NULL || nua == NULL)
+    return;
+
+  pending = g_new0 (PendingRequest, 1);
+  pending->call = self;
+  pending->cseq = sip->sip_cseq != NULL
+                  ? g_strdup_printf ("%u %s", sip->sip_cseq->cs_seq, sip->sip_cseq->cs_method_name)
+                  : g_strdup ("0 INFO");
+  nua_save_event (nua, pending->saved);
+  g_ptr_array_add (self->pending_requests, pending);
+
+  if (self->ended || self->bye_sent)
+    {
+      answer_pending_request (self, pending, 481, NULL, NULL);
+      return;
+    }
+
+  digit = dtmf_from_info (sip);
+  if (digit != NULL)
+    hark_dbus_call1_emit_dtmf_received (self->iface, digit);
+
+  delay = info_answer_delay_ms ();
+  if (delay == 0)
+    answer_pending_request (self, pending, 200, NULL, NULL);
+  else
+    pending->answer_id = g_timeout_add (delay, pending_answer_cb, pending);
+}
+
+/* ------------------------------------------------------------------------ */
 /* Sending                                                                   */
 
 static void
@@ -781,6 +1010,7 @@ send_bye (HarkCall   *self,
   set_state (self, "terminating", NULL);
   hark_dialog_set_state (self->dialog, "terminating");
 
+  terminate_pending_requests (self, reason, headers);
   nua_bye (self->nh,
            TAG_IF (reason != NULL, SIPTAG_REASON_STR (reason)),
            TAG_IF (headers != NULL, SIPTAG_HEADER_STR (headers)),
@@ -1035,6 +1265,31 @@ handle_challenge (HarkCall    *self,
 }
 
 static void
+send_reinvite (HarkCall *self)
+{
+  nua_invite (self->nh,
+              SOATAG_HOLD (self->local_hold ? "audio" : NULL),
+              TAG_IF (self->contact_user != NULL, NUTAG_M_USERNAME (self->contact_user)),
+              TAG_END ());
+  trace_out_request (self, "INVITE", self->remote_target, NULL, NULL);
+}
+
+static gboolean
+reinvite_retry_cb (gpointer user_data)
+{
+  HarkCall *self = user_data;
+
+  self->reinvite_retry_id = 0;
+  if (self->ended || self->bye_sent || self->bye_waits_for_ack || self->nh == NULL)
+    {
+      self->reinvite_pending = FALSE;
+      return G_SOURCE_REMOVE;
+    }
+  send_reinvite (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
 handle_r_invite (HarkCall    *self,
                  int          status,
                  const sip_t *sip,
@@ -1059,15 +1314,33 @@ handle_r_invite (HarkCall    *self,
       return;
     }
 
+  if (self->reinvite_pending && status == 491 && !self->ended && !self->bye_sent &&
+      !self->bye_waits_for_ack && self->reinvite_glares < REINVITE_GLARE_RETRIES)
+    {
+      /* Glare: nua does not retry by itself. RFC 3261 section 14.1: the
+       * owner of the Call-ID (the caller) waits 2.1-4 s, the other side
+       * 0-2 s, in units of 10 ms; the hold or resume stays under way. */
+      guint delay = self->incoming ? g_random_int_range (0, 201) * 10
+                                   : g_random_int_range (210, 401) * 10;
+
+      self->reinvite_glares++;
+      g_debug ("%s: re-INVITE glare (491), retrying in %u ms", self->object_path, delay);
+      g_clear_handle_id (&self->reinvite_retry_id, g_source_remove);
+      self->reinvite_retry_id = g_timeout_add (delay, reinvite_retry_cb, self);
+      return;
+    }
+
   if (self->reinvite_pending)
     {
       /* A re-INVITE's answer: the call goes on whatever it says. */
       self->reinvite_pending = FALSE;
+      self->reinvite_glares = 0;
       if (status >= 200 && status < 300)
         trace_out_request (self, "ACK", self->remote_target, NULL, NULL);
       else
         {
-          /* Refused (488, 491 glare after nua's retry…): the streams stay
+          /* Refused (488, 491 again after our retries, 487 when a BYE
+           * crossed it…): the streams stay
            * as they were. */
           g_debug ("%s: re-INVITE answered %d", self->object_path, status);
           self->local_hold = !self->local_hold;
@@ -1640,6 +1913,11 @@ call_event_cb (HarkSipAgent *agent,
                            (self->refer_running && self->refer_notifier)
                            ? "transferred" : "remote-hangup";
       self->bye_waits_for_ack = FALSE;
+      terminate_pending_requests (self, NULL, NULL);
+      break;
+
+    case nua_i_info:
+      handle_i_info (self, sip);
       break;
 
     case nua_i_refer:
@@ -1683,11 +1961,27 @@ call_event_cb (HarkSipAgent *agent,
         send_bye (self, self->bye_reason, self->bye_headers);
       break;
 
+    case nua_i_error:
+      if (status == 408 && self->incoming && !self->ack_received && !self->ended &&
+          !self->bye_sent)
+        {
+          /* No ACK for our 2xx within 64*T1: the peer is gone. nua ends
+           * the session with a BYE of its own (RFC 3261 section
+           * 13.3.1.4), which a waiting Hangup() must not repeat. */
+          if (!self->bye_waits_for_ack)
+            self->end_reason = "timeout";
+          self->bye_waits_for_ack = FALSE;
+          self->bye_sent = TRUE;
+          set_state (self, "terminating", NULL);
+          hark_dialog_set_state (self->dialog, "terminating");
+          trace_out_request (self, "BYE", self->remote_target, NULL, NULL);
+        }
+      break;
+
     case nua_r_bye:
     case nua_r_cancel:
     case nua_i_terminated:
     case nua_i_active:
-    case nua_i_error:
     default:
       break;
     }
@@ -1923,11 +2217,8 @@ send_hold_reinvite (HarkCall  *self,
 
   self->local_hold = hold;
   self->reinvite_pending = TRUE;
-  nua_invite (self->nh,
-              SOATAG_HOLD (hold ? "audio" : NULL),
-              TAG_IF (self->contact_user != NULL, NUTAG_M_USERNAME (self->contact_user)),
-              TAG_END ());
-  trace_out_request (self, "INVITE", self->remote_target, NULL, NULL);
+  self->reinvite_glares = 0;
+  send_reinvite (self);
   return TRUE;
 }
 
@@ -2085,6 +2376,7 @@ hark_call_dispose (GObject *object)
   g_clear_handle_id (&self->auto_answer_id, g_source_remove);
   g_clear_handle_id (&self->ring_timeout_id, g_source_remove);
   g_clear_handle_id (&self->refer_linger_id, g_source_remove);
+  g_clear_handle_id (&self->reinvite_retry_id, g_source_remove);
   if (self->transfer_target != NULL)
     g_signal_handlers_disconnect_by_func (self->transfer_target->iface,
                                           on_transfer_target_state, self);
@@ -2093,6 +2385,8 @@ hark_call_dispose (GObject *object)
     g_dbus_method_invocation_return_error (g_steal_pointer (&self->transfer_invocation),
                                            HARK_ERROR, HARK_ERROR_FAILED,
                                            "The call is gone");
+  if (self->pending_requests != NULL)
+    g_ptr_array_set_size (self->pending_requests, 0);
   forget_handle (self, TRUE);
   stop_media (self);
   if (self->dialog != NULL)
@@ -2118,6 +2412,7 @@ hark_call_finalize (GObject *object)
   HarkCall *self = (HarkCall *) object;
 
   g_free (self->object_path);
+  g_clear_pointer (&self->pending_requests, g_ptr_array_unref);
   g_free (self->local_sdp);
   g_free (self->last_local_sdp);
   g_free (self->last_remote_sdp);
@@ -2176,6 +2471,7 @@ hark_call_init (HarkCall *self)
 {
   self->object_path = hark_path_next ("Call");
   self->cancellable = g_cancellable_new ();
+  self->pending_requests = g_ptr_array_new_with_free_func (pending_request_free);
   self->audio_mode = SOA_ACTIVE_SENDRECV;
   self->dialog = hark_dialog_new ();
   self->iface = hark_dbus_call1_skeleton_new ();
@@ -2212,6 +2508,8 @@ make_local_sdp (HarkCall  *self,
   self->media_ports = hark_media_ports_allocate (strchr (address, ':') ? "::" : NULL, error);
   if (self->media_ports == NULL)
     return FALSE;
+  /* GStreamer's first start takes a while: begin it while the call rings. */
+  hark_media_preload ();
   self->local_sdp = hark_sip_sdp_make_local (address, self->media_ports->rtp_port);
   return TRUE;
 }

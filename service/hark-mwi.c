@@ -62,7 +62,9 @@ skip_ws (const char **p)
 static gboolean
 is_token_char (char c)
 {
-  return g_ascii_isalnum (c) || strchr ("-.!%*_+`'~", c) != NULL;
+  /* strchr() finds the terminating NUL too: a line that is all token
+   * would run off its end */
+  return c != '\0' && (g_ascii_isalnum (c) || strchr ("-.!%*_+`'~", c) != NULL);
 }
 
 /* "Name HCOLON value": splits @line into a name (a token) and the value

@@ -1240,11 +1240,32 @@ registration_stopped_cb (GObject      *source,
   shut_down_agent (user_data);
 }
 
+static void
+subscriptions_ended_cb (GObject      *source,
+                        GAsyncResult *result,
+                        gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  HarkProfile *self = g_task_get_source_object (task);
+
+  hark_subscription_manager_end_profile_finish (self, result, NULL);
+
+  if (self->registration == NULL)
+    {
+      shut_down_agent (g_steal_pointer (&task));
+      return;
+    }
+
+  hark_registration_stop_async (self->registration, g_task_get_cancellable (task),
+                                registration_stopped_cb, g_steal_pointer (&task));
+}
+
 /**
  * hark_profile_shutdown_async:
  *
- * Unregisters (with a bounded wait) and shuts the profile's SIP stack
- * down cleanly before the profile is deleted or the daemon exits.
+ * Ends the profile's subscriptions and unregisters (with bounded waits),
+ * then shuts the profile's SIP stack down cleanly before the profile is
+ * deleted or the daemon exits.
  */
 void
 hark_profile_shutdown_async (HarkProfile         *self,
@@ -1259,14 +1280,8 @@ hark_profile_shutdown_async (HarkProfile         *self,
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, hark_profile_shutdown_async);
 
-  if (self->registration == NULL)
-    {
-      shut_down_agent (g_steal_pointer (&task));
-      return;
-    }
-
-  hark_registration_stop_async (self->registration, cancellable,
-                                registration_stopped_cb, g_steal_pointer (&task));
+  hark_subscription_manager_end_profile_async (self, cancellable, subscriptions_ended_cb,
+                                               g_steal_pointer (&task));
 }
 
 gboolean

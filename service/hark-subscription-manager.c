@@ -33,6 +33,10 @@
 
 /* How long an ended subscription and its dialog stay on the bus */
 #define LINGER_SECONDS 3
+/* How long a profile that goes away waits for its subscriptions to end on
+ * the wire: within the daemon's 4 s SIGTERM bound, leaving time to
+ * unregister */
+#define END_PROFILE_TIMEOUT_MS 2000
 /* How long an incoming SUBSCRIBE waits for Accept() or Reject() */
 #define ANSWER_TIMEOUT_MS 30000
 /* Events whose SUBSCRIBEs reach IncomingSubscription; nua answers others 489 */
@@ -618,6 +622,141 @@ hark_subscription_manager_watch_profile (HarkProfile *profile)
                                G_CALLBACK (on_profile_registration), self, 0);
       on_profile_registration (iface, NULL, self);
     }
+}
+
+/* ------------------------------------------------------------------------ */
+/* A profile's end                                                           */
+
+typedef struct
+{
+  GPtrArray *subscriptions;  /* those still to end, with a handler each */
+  guint      timeout_id;
+} EndProfile;
+
+static void
+end_profile_free (gpointer data)
+{
+  EndProfile *end = data;
+
+  g_clear_handle_id (&end->timeout_id, g_source_remove);
+  g_ptr_array_unref (end->subscriptions);
+  g_free (end);
+}
+
+static void
+end_profile_complete (GTask *task)
+{
+  EndProfile *end = g_task_get_task_data (task);
+
+  g_clear_handle_id (&end->timeout_id, g_source_remove);
+  for (guint i = 0; i < end->subscriptions->len; i++)
+    g_signal_handlers_disconnect_by_data (g_ptr_array_index (end->subscriptions, i), task);
+  g_ptr_array_set_size (end->subscriptions, 0);
+  g_task_return_boolean (task, TRUE);
+  g_object_unref (task);
+}
+
+static void
+on_ending_subscription_ended (HarkSubscription *subscription,
+                              GTask            *task)
+{
+  EndProfile *end = g_task_get_task_data (task);
+
+  g_signal_handlers_disconnect_by_data (subscription, task);
+  g_ptr_array_remove (end->subscriptions, subscription);
+  if (end->subscriptions->len == 0)
+    end_profile_complete (task);
+}
+
+static gboolean
+end_profile_timeout_cb (gpointer user_data)
+{
+  GTask *task = user_data;
+  EndProfile *end = g_task_get_task_data (task);
+
+  end->timeout_id = 0;
+  g_debug ("%u subscriptions of %s did not end in time", end->subscriptions->len,
+           hark_profile_get_object_path (g_task_get_source_object (task)));
+  end_profile_complete (task);
+  return G_SOURCE_REMOVE;
+}
+
+/**
+ * hark_subscription_manager_end_profile_async:
+ * @profile: a profile that is deleted or shut down
+ *
+ * Ends every subscription of @profile by the rules of its role (the
+ * subscriber's un-SUBSCRIBE and final NOTIFY, the notifier's NOTIFY
+ * terminated;reason=noresource) and completes once they have all ended,
+ * or after a bounded wait, before the profile's SIP stack goes. The
+ * ended subscriptions leave the bus as any others do.
+ */
+void
+hark_subscription_manager_end_profile_async (HarkProfile         *profile,
+                                             GCancellable        *cancellable,
+                                             GAsyncReadyCallback  callback,
+                                             gpointer             user_data)
+{
+  HarkSubscriptionManager *self = default_manager;
+  g_autoptr(GPtrArray) ending = g_ptr_array_new_with_free_func (g_object_unref);
+  const char *profile_path;
+  EndProfile *end;
+  GTask *task;
+
+  g_return_if_fail (HARK_IS_PROFILE (profile));
+
+  task = g_task_new (profile, cancellable, callback, user_data);
+  g_task_set_source_tag (task, hark_subscription_manager_end_profile_async);
+  end = g_new0 (EndProfile, 1);
+  end->subscriptions = g_ptr_array_new_with_free_func (g_object_unref);
+  g_task_set_task_data (task, end, end_profile_free);
+
+  profile_path = hark_profile_get_object_path (profile);
+  if (self != NULL)
+    {
+      ProfileState *state = g_hash_table_lookup (self->states, profile_path);
+      GHashTableIter iter;
+      gpointer key;
+
+      /* No new voicemail subscription while it goes */
+      if (state != NULL)
+        g_clear_object (&state->mwi);
+
+      g_hash_table_iter_init (&iter, self->subscriptions);
+      while (g_hash_table_iter_next (&iter, &key, NULL))
+        if (!hark_subscription_is_terminated (key) &&
+            g_strcmp0 (hark_subscription_get_profile (key), profile_path) == 0)
+          g_ptr_array_add (ending, g_object_ref (key));
+    }
+
+  /* Connect first: ending one may end it at once, in which case it is
+   * simply not waited for. */
+  for (guint i = 0; i < ending->len; i++)
+    {
+      HarkSubscription *subscription = g_ptr_array_index (ending, i);
+
+      g_ptr_array_add (end->subscriptions, g_object_ref (subscription));
+      g_signal_connect (subscription, "ended", G_CALLBACK (on_ending_subscription_ended), task);
+    }
+  for (guint i = 0; i < ending->len; i++)
+    hark_subscription_end (g_ptr_array_index (ending, i));
+
+  if (end->subscriptions->len == 0)
+    {
+      end_profile_complete (task);
+      return;
+    }
+  end->timeout_id = g_timeout_add (END_PROFILE_TIMEOUT_MS, end_profile_timeout_cb, task);
+}
+
+gboolean
+hark_subscription_manager_end_profile_finish (HarkProfile   *profile,
+                                              GAsyncResult  *result,
+                                              GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, profile), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 /* ------------------------------------------------------------------------ */

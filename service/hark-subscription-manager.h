@@ -29,5 +29,14 @@ guint                    hark_subscription_manager_get_n_subscriptions
                                                              (HarkSubscriptionManager  *self);
 
 void                     hark_subscription_manager_watch_profile (HarkProfile          *profile);
+void                     hark_subscription_manager_end_profile_async
+                                                             (HarkProfile              *profile,
+                                                              GCancellable             *cancellable,
+                                                              GAsyncReadyCallback       callback,
+                                                              gpointer                  user_data);
+gboolean                 hark_subscription_manager_end_profile_finish
+                                                             (HarkProfile              *profile,
+                                                              GAsyncResult             *result,
+                                                              GError                  **error);
 
 G_END_DECLS

@@ -884,8 +884,13 @@ process_notify (HarkSubscription *self,
     {
       const char *reason = ss && ss->ss_reason && is_token (ss->ss_reason) ? ss->ss_reason : NULL;
 
-      if (reason == NULL)
-        reason = self->unsubscribing ? "unsubscribed" : "remote-terminated";
+      /* The answer to our Expires: 0: nua's notifier (Hark's too) says
+       * "timeout" there, the lifetime of 0 s having passed; that is our
+       * un-SUBSCRIBE, not a lapse. */
+      if (self->unsubscribing && (reason == NULL || g_ascii_strcasecmp (reason, "timeout") == 0))
+        reason = "unsubscribed";
+      else if (reason == NULL)
+        reason = "remote-terminated";
       finish (self, reason);
     }
   else
@@ -1561,6 +1566,36 @@ dialog_terminate_cb (gpointer   usage,
   if (self->notifier)
     return terminate_notifier (self, options, error);
   return hark_subscription_unsubscribe (self, error);
+}
+
+/**
+ * hark_subscription_end:
+ *
+ * Ends the usage by its role's rule because its profile goes away: a
+ * subscriber un-SUBSCRIBEs and waits for the final NOTIFY, a notifier
+ * sends NOTIFY `terminated;reason=noresource` (or refuses a SUBSCRIBE not
+ * answered yet). The subscription emits #HarkSubscription::ended when
+ * that is over (bounded).
+ *
+ * Returns: %TRUE if it has not ended yet: ::ended is still to come
+ */
+gboolean
+hark_subscription_end (HarkSubscription *self)
+{
+  g_return_val_if_fail (HARK_IS_SUBSCRIPTION (self), FALSE);
+
+  if (self->ended)
+    return FALSE;
+
+  if (self->notifier)
+    {
+      if (self->end_reason == NULL && self->nh != NULL)
+        terminate_notifier (self, NULL, NULL);
+    }
+  else if (!self->unsubscribing)
+    hark_subscription_unsubscribe (self, NULL);
+
+  return !self->ended;
 }
 
 /* ------------------------------------------------------------------------ */

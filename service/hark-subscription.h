@@ -63,6 +63,7 @@ void                    hark_subscription_take_notify     (HarkSubscription     
                                                            const sip_t                 *sip);
 gboolean                hark_subscription_unsubscribe     (HarkSubscription            *self,
                                                            GError                     **error);
+gboolean                hark_subscription_end             (HarkSubscription            *self);
 void                    hark_subscription_set_presence    (HarkSubscription            *self,
                                                            const char                  *basic,
                                                            const char                  *note);

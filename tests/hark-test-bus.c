@@ -1482,16 +1482,33 @@ hark_test_bus_restart_daemon (HarkTestBus *self)
 HarkTestBus *
 hark_test_bus_new (HarkTestBusFlags flags)
 {
+  return hark_test_bus_new_full (flags, NULL);
+}
+
+/**
+ * hark_test_bus_new_full:
+ * @flags: what to start
+ * @extra_env: (nullable): "NAME=VALUE" strings for the children's environment,
+ *   overriding the harness's defaults (e.g. HARK_AUDIO_SOURCE)
+ *
+ * Like hark_test_bus_new(). Several buses may live at once (two daemons
+ * calling each other); the first one's log is the one shown if the test
+ * dies of a signal.
+ */
+HarkTestBus *
+hark_test_bus_new_full (HarkTestBusFlags    flags,
+                        const char * const *extra_env)
+{
   g_autoptr(GError) error = NULL;
   HarkTestBus *self;
-
-  g_assert_null (current_bus);
+  gboolean primary = current_bus == NULL;
 
   if (!emergency_installed)
     emergency_install ();
 
   self = g_new0 (HarkTestBus, 1);
-  current_bus = self;
+  if (primary)
+    current_bus = self;
   self->flags = flags;
   self->processes = g_ptr_array_new ();
 
@@ -1509,9 +1526,19 @@ hark_test_bus_new (HarkTestBusFlags flags)
   self->bus_log_path = g_build_filename (self->tmpdir, "dbus-daemon.log", NULL);
   self->keyring_log_path = g_build_filename (self->tmpdir, "gnome-keyring.log", NULL);
   self->environ = make_environ (self);
+  for (guint i = 0; extra_env != NULL && extra_env[i] != NULL; i++)
+    {
+      g_auto(GStrv) pair = g_strsplit (extra_env[i], "=", 2);
 
-  g_strlcpy (emergency_log_path, self->log_path, sizeof emergency_log_path);
-  g_strlcpy (emergency_tmpdir, self->tmpdir, sizeof emergency_tmpdir);
+      g_assert_nonnull (pair[1]);
+      self->environ = g_environ_setenv (self->environ, pair[0], pair[1], TRUE);
+    }
+
+  if (primary)
+    {
+      g_strlcpy (emergency_log_path, self->log_path, sizeof emergency_log_path);
+      g_strlcpy (emergency_tmpdir, self->tmpdir, sizeof emergency_tmpdir);
+    }
 
   start_bus (self);
 
@@ -1605,6 +1632,14 @@ hark_test_bus_free (HarkTestBus *self)
   while (g_main_context_iteration (NULL, FALSE))
     ;
 
+  /* Only this bus's children: another bus may still have its own. */
+  for (guint i = 0; i < self->processes->len; i++)
+    {
+      HarkTestProcess *process = g_ptr_array_index (self->processes, i);
+
+      if (process->exited)
+        emergency_remove_pid (hark_test_process_get_pid (process));
+    }
   g_ptr_array_foreach (self->processes, (GFunc) process_free, NULL);
   g_ptr_array_unref (self->processes);
 
@@ -1614,10 +1649,12 @@ hark_test_bus_free (HarkTestBus *self)
   else if (!remove_recursive (self->tmpdir))
     g_test_message ("hark-test-bus: could not remove all of %s", self->tmpdir);
 
-  memset (emergency_pids, 0, sizeof emergency_pids);
-  emergency_log_path[0] = '\0';
-  emergency_tmpdir[0] = '\0';
-  current_bus = NULL;
+  if (self == current_bus)
+    {
+      emergency_log_path[0] = '\0';
+      emergency_tmpdir[0] = '\0';
+      current_bus = NULL;
+    }
 
   g_free (self->tmpdir);
   g_free (self->home);

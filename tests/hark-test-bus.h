@@ -57,6 +57,8 @@ typedef gboolean (*HarkTestConditionFunc) (gpointer user_data);
 /* Fixture life cycle. hark_test_bus_new() fails the test (with the logs'
  * tails) if any part does not come up. */
 HarkTestBus       *hark_test_bus_new                    (HarkTestBusFlags   flags);
+HarkTestBus       *hark_test_bus_new_full               (HarkTestBusFlags   flags,
+                                                         const char * const *extra_env);
 void               hark_test_bus_free                   (HarkTestBus       *self);
 
 /* Where things are. */

@@ -214,6 +214,7 @@ write_config (HarkTestKamailio  *self,
   g_autofree char *tls_config = g_build_filename (self->tmpdir, "tls.cfg", NULL);
   g_autofree char *max_expires = NULL;
   g_autofree char *min_expires = NULL;
+  g_autofree char *mwi_notifier_port = NULL;
   g_autoptr(GString) cfg = NULL;
 
   template_path = g_build_filename (HARK_TEST_SRCDIR, "kamailio", "registrar.cfg", NULL);
@@ -235,6 +236,8 @@ write_config (HarkTestKamailio  *self,
   g_string_replace (cfg, "@MAX_EXPIRES@", max_expires, 0);
   g_string_replace (cfg, "@MIN_EXPIRES@", min_expires, 0);
   g_string_replace (cfg, "@ONE_TIME_NONCE@", self->options.one_time_nonce ? "1" : "0", 0);
+  mwi_notifier_port = g_strdup_printf ("%u", self->options.mwi_notifier_port);
+  g_string_replace (cfg, "@MWI_NOTIFIER_PORT@", mwi_notifier_port, 0);
 
   return g_file_set_contents (self->cfg_path, cfg->str, cfg->len, error);
 }
@@ -377,6 +380,11 @@ launch (HarkTestKamailio  *self,
     {
       g_ptr_array_add (argv, g_strdup ("-A"));
       g_ptr_array_add (argv, g_strdup ("WITH_INVITE_AUTH"));
+    }
+  if (self->options.mwi_notifier_port != 0)
+    {
+      g_ptr_array_add (argv, g_strdup ("-A"));
+      g_ptr_array_add (argv, g_strdup ("WITH_MWI_NOTIFIER"));
     }
   g_ptr_array_add (argv, NULL);
 

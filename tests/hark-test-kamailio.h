@@ -25,6 +25,10 @@ G_BEGIN_DECLS
  *   first is challenged again (with stale=true)
  * @challenge_invites: also challenge each new INVITE with 407 (Proxy-
  *   Authenticate), as a provider's proxy does, before routing it
+ * @mwi_notifier_port: when not 0, the voicemail server: new SUBSCRIBEs for
+ *   message-summary are record-routed and relayed to 127.0.0.2 (not
+ *   127.0.0.1, all of whose ports Kamailio takes for itself) at this UDP
+ *   port, a SIPp notifier say, instead of to registered contacts
  */
 typedef struct {
   const char *password;
@@ -35,6 +39,7 @@ typedef struct {
   gboolean no_qop;
   gboolean one_time_nonce;
   gboolean challenge_invites;
+  guint mwi_notifier_port;
 } HarkTestKamailioOptions;
 
 typedef struct _HarkTestKamailio HarkTestKamailio;

@@ -19,6 +19,7 @@
 #include "hark-error.h"
 #include "hark-media-private.h"
 #include "hark-media-session.h"
+#include "hark-test-audio.h"
 
 #define TONE_A 1000.0
 #define TONE_B 600.0
@@ -34,6 +35,7 @@ typedef struct {
   guint           received;
   guint           forwarded;
   guint           dropped;
+  guint           plaintext;  /* PCMU packets whose payload is visibly a tone */
 } Relay;
 
 /* Fixture data: echo cancellation on (off otherwise). */
@@ -49,6 +51,7 @@ typedef struct {
   HarkMediaParams   b_params;
   GString          *b_dtmf;
   Relay            *relay;
+  gboolean          want_relay;
 } Fixture;
 
 /* ------------------------------------------------------------------------ */
@@ -85,6 +88,17 @@ relay_cb (GSocket      *socket,
   n = g_socket_receive (socket, buffer, sizeof buffer, NULL, NULL);
   if (n <= 0)
     return G_SOURCE_CONTINUE;
+
+  /* A 1000 Hz tone in 8 kHz PCMU repeats every 8 bytes; SRTP's does not. */
+  if (n >= 12 + 160 && (buffer[1] & 0x7f) == 0)
+    {
+      guint same = 0;
+
+      for (guint i = 12; i + 8 < 12 + 160; i++)
+        same += buffer[i] == buffer[i + 8];
+      if (same > 140)
+        relay->plaintext++;
+    }
 
   /* Loss spread evenly, so that every run drops the same share. */
   relay->received++;
@@ -138,101 +152,6 @@ relay_free (Relay *relay)
   g_object_unref (relay->socket);
   g_object_unref (relay->target);
   g_free (relay);
-}
-
-/* Samples the sink wrote to @path, from @from (a sample index) on. */
-static gint16 *
-read_samples (const char *path,
-              gsize       from,
-              gsize      *n_samples)
-{
-  g_autofree char *contents = NULL;
-  gsize length = 0;
-  gsize total;
-  gint16 *samples;
-
-  if (!g_file_get_contents (path, &contents, &length, NULL))
-    length = 0;
-  total = length / 2;
-  if (from >= total)
-    {
-      *n_samples = 0;
-      return NULL;
-    }
-  *n_samples = total - from;
-  samples = g_new (gint16, *n_samples);
-  memcpy (samples, contents + from * 2, *n_samples * 2);
-  return samples;
-}
-
-static gsize
-count_samples (const char *path)
-{
-  GStatBuf st;
-
-  if (g_stat (path, &st) != 0)
-    return 0;
-  return st.st_size / 2;
-}
-
-static double
-goertzel_power (const gint16 *samples,
-                gsize         n,
-                double        frequency)
-{
-  double coeff = 2.0 * cos (2.0 * G_PI * frequency / SINK_RATE);
-  double s1 = 0, s2 = 0;
-
-  for (gsize i = 0; i < n; i++)
-    {
-      double s0 = samples[i] / 32768.0 + coeff * s1 - s2;
-
-      s2 = s1;
-      s1 = s0;
-    }
-  return (s1 * s1 + s2 * s2 - coeff * s1 * s2) / n;
-}
-
-static double
-rms (const gint16 *samples,
-     gsize         n)
-{
-  double sum = 0;
-
-  for (gsize i = 0; i < n; i++)
-    sum += (samples[i] / 32768.0) * (samples[i] / 32768.0);
-  return n > 0 ? sqrt (sum / n) : 0;
-}
-
-/* Dominant frequency (10 Hz steps, 100-4000 Hz) of the last @seconds of
- * @path; 0 if there is not that much audio or it is silent. */
-static double
-dominant_frequency (const char *path,
-                    double      seconds)
-{
-  gsize window = seconds * SINK_RATE;
-  gsize total = count_samples (path);
-  g_autofree gint16 *samples = NULL;
-  gsize n;
-  double best = 0, best_power = 0;
-
-  if (total < window)
-    return 0;
-  samples = read_samples (path, total - window, &n);
-  if (rms (samples, n) < 0.01)
-    return 0;
-
-  for (double f = 100; f <= 4000; f += 10)
-    {
-      double power = goertzel_power (samples, n, f);
-
-      if (power > best_power)
-        {
-          best_power = power;
-          best = f;
-        }
-    }
-  return best;
 }
 
 static guint64
@@ -388,7 +307,7 @@ pair_start (Fixture    *f,
   f->a_params.remote_address = g_strdup ("127.0.0.1");
   f->a_params.remote_rtp_port = b_port;
   f->a_params.remote_rtcp_port = b_port + 1;
-  if (loss > 0)
+  if (loss > 0 || f->want_relay)
     {
       f->relay = relay_new (b_port, loss);
       f->a_params.remote_rtp_port = relay_get_port (f->relay);
@@ -419,9 +338,9 @@ assert_tone_from (const char *path,
 
   for (;;)
     {
-      if (count_samples (path) >= from + SINK_RATE / 2)
+      if (hark_test_audio_count_samples (path) >= from + SINK_RATE / 2)
         {
-          f = dominant_frequency (path, 0.5);
+          f = hark_test_audio_dominant_frequency (path, SINK_RATE, 0.5);
           if (fabs (f - expected) <= 30.0)
             break;
         }
@@ -431,7 +350,7 @@ assert_tone_from (const char *path,
     }
 
   g_test_message ("%s: dominant frequency %.0f Hz (expected %.0f), %.2f s of audio", path, f,
-                  expected, (double) count_samples (path) / SINK_RATE);
+                  expected, (double) hark_test_audio_count_samples (path) / SINK_RATE);
   g_assert_cmpfloat_with_epsilon (f, expected, 30.0);
 }
 
@@ -505,7 +424,7 @@ test_dtmf (Fixture       *f,
 
   /* Audio resumes after the events. */
   wait_ms (400);
-  assert_tone_from (f->b_out, count_samples (f->b_out), TONE_A);
+  assert_tone_from (f->b_out, hark_test_audio_count_samples (f->b_out), TONE_A);
 
   g_assert_false (hark_media_session_send_dtmf (f->a, "12x", &error));
   g_assert_error (error, HARK_ERROR, HARK_ERROR_INVALID_ARGUMENT);
@@ -562,20 +481,21 @@ test_hold (Fixture       *f,
   set_direction (f->b, &f->b_params, HARK_MEDIA_DIRECTION_INACTIVE);
   wait_ms (300);
   b_received = stats_get (f->b, "packets-received");
-  b_samples = count_samples (f->b_out);
+  b_samples = hark_test_audio_count_samples (f->b_out);
   wait_ms (700);
   g_assert_cmpuint (stats_get (f->b, "packets-received"), ==, b_received);
   {
     gsize n;
-    g_autofree gint16 *held = read_samples (f->b_out, b_samples, &n);
+    g_autofree gint16 *held = hark_test_audio_read_samples (f->b_out, b_samples, &n);
 
-    g_test_message ("%" G_GSIZE_FORMAT " samples while held, RMS %f", n, rms (held, n));
-    g_assert_cmpfloat (rms (held, n), <, 0.01);
+    g_test_message ("%" G_GSIZE_FORMAT " samples while held, RMS %f", n,
+                    hark_test_audio_rms (held, n));
+    g_assert_cmpfloat (hark_test_audio_rms (held, n), <, 0.01);
   }
 
   /* Resume: the tone is back both ways. */
-  b_samples = count_samples (f->b_out);
-  a_samples = count_samples (f->a_out);
+  b_samples = hark_test_audio_count_samples (f->b_out);
+  a_samples = hark_test_audio_count_samples (f->a_out);
   set_direction (f->a, &f->a_params, HARK_MEDIA_DIRECTION_SENDRECV);
   set_direction (f->b, &f->b_params, HARK_MEDIA_DIRECTION_SENDRECV);
   assert_tone_from (f->b_out, b_samples, TONE_A);
@@ -597,17 +517,17 @@ test_mute (Fixture       *f,
   hark_media_session_set_muted (f->a, TRUE);
   g_assert_true (hark_media_session_get_muted (f->a));
   wait_ms (300);
-  from = count_samples (f->b_out);
+  from = hark_test_audio_count_samples (f->b_out);
   sent = stats_get (f->a, "packets-sent");
   wait_ms (600);
-  samples = read_samples (f->b_out, from, &n);
+  samples = hark_test_audio_read_samples (f->b_out, from, &n);
   g_assert_cmpuint (n, >, SINK_RATE / 4);
-  g_assert_cmpfloat (rms (samples, n), <, 0.01);
+  g_assert_cmpfloat (hark_test_audio_rms (samples, n), <, 0.01);
   /* Muting sends silence: RTP keeps flowing. */
   g_assert_cmpuint (stats_get (f->a, "packets-sent"), >, sent + 20);
 
   hark_media_session_set_muted (f->a, FALSE);
-  assert_tone_from (f->b_out, count_samples (f->b_out), TONE_A);
+  assert_tone_from (f->b_out, hark_test_audio_count_samples (f->b_out), TONE_A);
 }
 
 static void
@@ -663,7 +583,186 @@ test_loss (Fixture       *f,
   g_test_message ("relay forwarded %u, dropped %u", f->relay->forwarded, f->relay->dropped);
   g_assert_cmpuint (f->relay->dropped, >, 0);
   assert_tone (f->b_out, TONE_A);
+  /* The relay's plaintext detector works (the SRTP test relies on it). */
+  if (c->pt == 0)
+    g_assert_cmpuint (f->relay->plaintext, >, 10);
   g_assert_cmpuint (stats_get (f->b, "packets-lost"), >, 0);
+}
+
+typedef struct {
+  gint64            last_tick;
+  gint64            max_gap;
+  HarkMediaSession *session;
+  GError           *error;
+  gboolean          done;
+} AsyncStart;
+
+static gboolean
+tick_cb (gpointer user_data)
+{
+  AsyncStart *s = user_data;
+  gint64 now = g_get_monotonic_time ();
+
+  s->max_gap = MAX (s->max_gap, now - s->last_tick);
+  s->last_tick = now;
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+new_cb (GObject      *source,
+        GAsyncResult *result,
+        gpointer      user_data)
+{
+  AsyncStart *s = user_data;
+
+  s->session = hark_media_session_new_finish (result, &s->error);
+  s->done = TRUE;
+}
+
+/* GStreamer's start and the pipeline's run off the main thread: the loop
+ * keeps ticking meanwhile (in a fresh process this includes gst_init). */
+static void
+test_new_async (Fixture       *f,
+                gconstpointer  data)
+{
+  AsyncStart a = { 0, }, b = { 0, };
+  g_autoptr(GError) error = NULL;
+  guint tick;
+
+  f->a_params.ports = hark_media_ports_allocate ("127.0.0.1", &error);
+  g_assert_no_error (error);
+  f->b_params.ports = hark_media_ports_allocate ("127.0.0.1", &error);
+  g_assert_no_error (error);
+  set_codec (&f->a_params, "PCMU", 0, 8000, 101, 8000);
+  set_codec (&f->b_params, "PCMU", 0, 8000, 101, 8000);
+  f->a_params.remote_address = g_strdup ("127.0.0.1");
+  f->a_params.remote_rtp_port = f->b_params.ports->rtp_port;
+  f->b_params.remote_address = g_strdup ("127.0.0.1");
+  f->b_params.remote_rtp_port = f->a_params.ports->rtp_port;
+  f->a_params.audio_source = g_strdup_printf ("audiotestsrc freq=%g volume=0.5 is-live=true",
+                                              TONE_A);
+  f->a_params.audio_sink = g_strdup ("fakesink sync=false");
+  f->b_params.audio_source = g_strdup ("audiotestsrc wave=silence is-live=true");
+  f->b_params.audio_sink = g_strdup_printf ("audioconvert ! audioresample ! " SINK_CAPS " ! "
+                                            "filesink location=\"%s\" buffer-mode=unbuffered "
+                                            "sync=false", f->b_out);
+
+  a.last_tick = g_get_monotonic_time ();
+  tick = g_timeout_add (5, tick_cb, &a);
+  hark_media_session_new_async (&f->a_params, NULL, new_cb, &a);
+  hark_media_session_new_async (&f->b_params, NULL, new_cb, &b);
+  while (!a.done || !b.done)
+    g_main_context_iteration (NULL, TRUE);
+  g_source_remove (tick);
+
+  g_assert_no_error (a.error);
+  g_assert_no_error (b.error);
+  f->a = a.session;
+  f->b = b.session;
+  g_test_message ("Longest main loop stall while starting: %" G_GINT64_FORMAT " ms",
+                  a.max_gap / 1000);
+  g_assert_cmpint (a.max_gap, <, 250 * 1000);
+  assert_tone (f->b_out, TONE_A);
+
+  /* A failing start is reported through the callback too. */
+  hark_media_params_clear (&f->a_params);
+  hark_media_params_init (&f->a_params);
+  f->a_params.remote_address = g_strdup ("127.0.0.1");
+  f->a_params.remote_rtp_port = 4000;
+  set_codec (&f->a_params, "speex", 97, 8000, 0, 0);
+  a = (AsyncStart) { 0, };
+  hark_media_session_new_async (&f->a_params, NULL, new_cb, &a);
+  while (!a.done)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_null (a.session);
+  g_assert_error (a.error, HARK_ERROR, HARK_ERROR_NOT_SUPPORTED);
+  g_clear_error (&a.error);
+}
+
+#define SRTP_SUITE_80 "AES_CM_128_HMAC_SHA1_80"
+
+static void
+set_srtp (HarkMediaParams *params,
+          const char      *suite,
+          const char      *local_key,
+          const char      *remote_key)
+{
+  params->srtp_suite = g_strdup (suite);
+  params->srtp_local_key = g_strdup (local_key);
+  params->srtp_remote_key = g_strdup (remote_key);
+}
+
+/* SRTP both ways: the tone goes through and the wire carries no plain
+ * PCMU; with a wrong key, nothing plays. */
+static void
+test_srtp (Fixture       *f,
+           gconstpointer  data)
+{
+  const char *suite = data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *a_key = hark_media_srtp_make_key (&error);
+  g_autofree char *b_key = hark_media_srtp_make_key (&error);
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (a_key, !=, b_key);
+  set_srtp (&f->a_params, suite, a_key, b_key);
+  set_srtp (&f->b_params, suite, b_key, a_key);
+  f->want_relay = TRUE;
+  pair_start (f, "PCMU", 0, 8000, 101, 8000, 0);
+  g_assert_true (hark_media_session_get_encrypted (f->a));
+
+  assert_tone (f->b_out, TONE_A);
+  assert_tone (f->a_out, TONE_B);
+  g_test_message ("relay forwarded %u, %u looked like plain PCMU", f->relay->forwarded,
+                  f->relay->plaintext);
+  g_assert_cmpuint (f->relay->forwarded, >, 20);
+  g_assert_cmpuint (f->relay->plaintext, ==, 0);
+}
+
+static void
+test_srtp_wrong_key (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *a_key = hark_media_srtp_make_key (&error);
+  g_autofree char *b_key = hark_media_srtp_make_key (&error);
+  g_autofree char *other = hark_media_srtp_make_key (&error);
+  g_autofree gint16 *samples = NULL;
+  gsize n;
+
+  g_assert_no_error (error);
+  set_srtp (&f->a_params, SRTP_SUITE_80, a_key, b_key);
+  set_srtp (&f->b_params, SRTP_SUITE_80, b_key, other);
+  pair_start (f, "PCMU", 0, 8000, 0, 0, 0);
+
+  assert_tone (f->a_out, TONE_B);
+  samples = hark_test_audio_read_samples (f->b_out, 0, &n);
+  g_test_message ("B played %" G_GSIZE_FORMAT " samples with the wrong key", n);
+  g_assert_cmpfloat (hark_test_audio_rms (samples, n), <, 0.01);
+}
+
+static void
+test_srtp_errors (void)
+{
+  g_auto(HarkMediaParams) params = { 0, };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HarkMediaSession) session = NULL;
+
+  hark_media_params_init (&params);
+  params.remote_address = g_strdup ("127.0.0.1");
+  params.remote_rtp_port = 4000;
+  set_codec (&params, "PCMU", 0, 8000, 0, 0);
+  set_srtp (&params, "F8_128_HMAC_SHA1_80", "a", "b");
+  session = hark_media_session_new (&params, &error);
+  g_assert_error (error, HARK_ERROR, HARK_ERROR_NOT_SUPPORTED);
+  g_assert_null (session);
+  g_clear_error (&error);
+
+  g_free (params.srtp_suite);
+  params.srtp_suite = g_strdup (SRTP_SUITE_80);
+  session = hark_media_session_new (&params, &error);
+  g_assert_error (error, HARK_ERROR, HARK_ERROR_INVALID_ARGUMENT);
+  g_assert_null (session);
 }
 
 static void
@@ -805,6 +904,9 @@ main (int   argc,
 {
   g_test_init (&argc, &argv, NULL);
 
+  /* First, so that in a full run too it includes GStreamer's start. */
+  g_test_add ("/hark/media/session/new-async", Fixture, NULL, fixture_setup, test_new_async,
+              fixture_teardown);
   g_test_add_func ("/hark/media/types/directions", test_directions);
   g_test_add_func ("/hark/media/types/ports", test_ports);
   g_test_add_func ("/hark/media/errors/missing", test_errors);
@@ -835,6 +937,14 @@ main (int   argc,
               fixture_teardown);
   g_test_add ("/hark/media/loss/opus", Fixture, &codec_cases[3], fixture_setup, test_loss,
               fixture_teardown);
+
+  g_test_add ("/hark/media/srtp/sha1-80", Fixture, SRTP_SUITE_80, fixture_setup, test_srtp,
+              fixture_teardown);
+  g_test_add ("/hark/media/srtp/sha1-32", Fixture, "AES_CM_128_HMAC_SHA1_32", fixture_setup,
+              test_srtp, fixture_teardown);
+  g_test_add ("/hark/media/srtp/wrong-key", Fixture, NULL, fixture_setup, test_srtp_wrong_key,
+              fixture_teardown);
+  g_test_add_func ("/hark/media/srtp/errors", test_srtp_errors);
 
   return g_test_run ();
 }

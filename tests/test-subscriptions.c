@@ -31,7 +31,16 @@ typedef struct {
   GPtrArray   *reasons;       /* StateReason values seen in PropertiesChanged */
   GPtrArray   *notified;      /* "content-type|subscription-state|body" of Notified */
   GPtrArray   *incoming;      /* paths from IncomingSubscription */
+  guint        notified_id;
 } Fixture;
+
+static void on_notified (GDBusConnection *connection,
+                         const char      *sender_name,
+                         const char      *object_path,
+                         const char      *interface_name,
+                         const char      *signal_name,
+                         GVariant        *parameters,
+                         gpointer         user_data);
 
 static void
 fixture_setup (Fixture       *fixture,
@@ -41,12 +50,19 @@ fixture_setup (Fixture       *fixture,
   fixture->reasons = g_ptr_array_new_with_free_func (g_free);
   fixture->notified = g_ptr_array_new_with_free_func (g_free);
   fixture->incoming = g_ptr_array_new_with_free_func (g_free);
+  fixture->notified_id =
+    g_dbus_connection_signal_subscribe (hark_test_bus_get_connection (fixture->bus), NULL,
+                                        SUBSCRIPTION1, "Notified", NULL, NULL,
+                                        G_DBUS_SIGNAL_FLAGS_NONE, on_notified, fixture, NULL);
 }
 
 static void
 fixture_teardown (Fixture       *fixture,
                   gconstpointer  user_data)
 {
+  if (fixture->notified_id != 0)
+    g_dbus_connection_signal_unsubscribe (hark_test_bus_get_connection (fixture->bus),
+                                          fixture->notified_id);
   g_clear_pointer (&fixture->bus, hark_test_bus_free);
   g_clear_pointer (&fixture->reasons, g_ptr_array_unref);
   g_clear_pointer (&fixture->notified, g_ptr_array_unref);
@@ -222,16 +238,30 @@ on_properties_changed (GDBusProxy  *proxy,
     g_ptr_array_add (fixture->reasons, g_strdup (reason));
 }
 
+/* Subscribed on the connection from the start: a proxy made after
+ * Subscribe() returns could miss the first NOTIFY. */
 static void
-on_notified (HarkDBusSubscription1 *subscription,
-             const char            *content_type,
-             GVariant              *body,
-             const char            *subscription_state,
-             Fixture               *fixture)
+on_notified (GDBusConnection *connection,
+             const char      *sender_name,
+             const char      *object_path,
+             const char      *interface_name,
+             const char      *signal_name,
+             GVariant        *parameters,
+             gpointer         user_data)
 {
+  Fixture *fixture = user_data;
+  const char *content_type;
+  const char *subscription_state;
+  g_autoptr(GVariant) body = NULL;
   gsize len;
-  const char *data = g_variant_get_fixed_array (body, &len, 1);
-  g_autofree char *text = data != NULL ? g_strndup (data, len) : g_strdup ("");
+  const char *data;
+  g_autofree char *text = NULL;
+
+  if (!g_variant_is_of_type (parameters, G_VARIANT_TYPE ("(says)")))
+    return;
+  g_variant_get (parameters, "(&s@ay&s)", &content_type, &body, &subscription_state);
+  data = g_variant_get_fixed_array (body, &len, 1);
+  text = data != NULL ? g_strndup (data, len) : g_strdup ("");
 
   g_ptr_array_add (fixture->notified,
                    g_strdup_printf ("%s|%s|%s", content_type, subscription_state, text));
@@ -250,7 +280,6 @@ get_subscription (Fixture    *fixture,
   g_assert_no_error (error);
   g_signal_connect (subscription, "g-properties-changed", G_CALLBACK (on_properties_changed),
                     fixture);
-  g_signal_connect (subscription, "notified", G_CALLBACK (on_notified), fixture);
   return subscription;
 }
 
@@ -337,10 +366,12 @@ reasons_contain (Fixture    *fixture,
 static void
 assert_invalid_state (GError *error)
 {
+  g_autofree char *remote = NULL;
+
   g_assert_error (error, HARK_ERROR, HARK_ERROR_INVALID_STATE);
   g_assert_true (g_dbus_error_is_remote_error (error));
-  g_assert_cmpstr (g_dbus_error_get_remote_error (error), ==,
-                   "io.github.hark.Hark.Error.InvalidState");
+  remote = g_dbus_error_get_remote_error (error);
+  g_assert_cmpstr (remote, ==, "io.github.hark.Hark.Error.InvalidState");
 }
 
 /* Every method of a terminated subscription: InvalidState. */
@@ -440,6 +471,7 @@ test_subscriber_mwi (Fixture       *fixture,
   body = g_variant_get_fixed_array (last_body, &len, 1);
   g_assert_true (len > 0 && g_str_has_prefix (body, "Messages-Waiting: yes"));
   wait_notified (fixture, 1);
+  g_test_message ("Notified: %s", (const char *) g_ptr_array_index (fixture->notified, 0));
   g_assert_cmpuint (fixture->notified->len, ==, 1);
   g_assert_true (g_str_has_prefix (g_ptr_array_index (fixture->notified, 0),
                                    "application/simple-message-summary|active;expires=4|"));
@@ -461,10 +493,11 @@ test_subscriber_mwi (Fixture       *fixture,
 
   hark_dbus_subscription1_call_unsubscribe_sync (subscription, NULL, &error);
   g_assert_no_error (error);
-  /* Not ended by our own say-so: SIPp waits 500 ms before its NOTIFY. */
-  hark_test_iterate (200);
+  /* Not ended by our own say-so: SIPp waits 1 s before its NOTIFY. (No
+   * fixed sleep here: waits stretch with HARK_TEST_TIMEOUT_SCALE.) */
+  g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (subscription), "StateReason",
+                                                 "unsubscribing", 1000));
   g_assert_cmpstr (hark_dbus_subscription1_get_state (subscription), ==, "active");
-  g_assert_cmpstr (hark_dbus_subscription1_get_state_reason (subscription), ==, "unsubscribing");
   /* A second Unsubscribe() while waiting */
   hark_dbus_subscription1_call_unsubscribe_sync (subscription, NULL, &error);
   assert_invalid_state (error);
@@ -497,6 +530,7 @@ test_subscriber_presence (Fixture       *fixture,
   g_autofree char *profile = local_profile_path (fixture);
   g_autofree char *uri = NULL;
   g_autofree char *path = NULL;
+  g_autofree char *owner = NULL;
   HarkTestProcess *sipp;
   const char *basic;
   const char *note;
@@ -528,7 +562,8 @@ test_subscriber_presence (Fixture       *fixture,
   g_assert_cmpuint (hark_dbus_subscription1_get_status_code (subscription), ==, 202);
 
   /* The daemon is still fine. */
-  g_assert_nonnull (hark_test_bus_dup_name_owner (fixture->bus, HARK_TEST_BUS_NAME));
+  owner = hark_test_bus_dup_name_owner (fixture->bus, HARK_TEST_BUS_NAME);
+  g_assert_nonnull (owner);
   assert_all_invalid (subscription);
 }
 
@@ -631,6 +666,7 @@ test_subscribe_errors (Fixture       *fixture,
   };
   g_autoptr(GError) error = NULL;
   g_autofree char *path = NULL;
+  g_autofree char *remote = NULL;
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
@@ -641,8 +677,9 @@ test_subscribe_errors (Fixture       *fixture,
                         &error);
       g_assert_null (path);
       g_assert_error (error, HARK_ERROR, cases[i].code);
-      g_assert_cmpstr (g_dbus_error_get_remote_error (error), ==,
-                       "io.github.hark.Hark.Error.InvalidArgument");
+      remote = g_dbus_error_get_remote_error (error);
+      g_assert_cmpstr (remote, ==, "io.github.hark.Hark.Error.InvalidArgument");
+      g_clear_pointer (&remote, g_free);
       g_clear_error (&error);
     }
 

@@ -86,6 +86,7 @@ static const struct {
   { "alaw", "alaw", "gstreamer1.0-plugins-good" },
   { "autoaudio", "autodetect", "gstreamer1.0-plugins-good" },
   { "webrtc", "webrtcdsp", "gstreamer1.0-plugins-bad" },
+  { "srtp", "srtp", "gstreamer1.0-plugins-bad" },
   { "", "coreelements", "libgstreamer1.0-0" },
 };
 
@@ -110,6 +111,8 @@ struct _HarkMediaSession
   GstElement       *audio_funnel;
   GstElement       *dtmf_funnel;    /* NULL without telephone-event */
   GstElement       *dtmf_depay;
+  GstElement       *srtp_enc;       /* NULL for plain RTP */
+  GstElement       *srtp_dec;
   guint             bus_watch_id;
 
   gboolean          muted;
@@ -747,6 +750,144 @@ adopt_sockets (HarkMediaSession  *self,
   return TRUE;
 }
 
+/* SRTP (RFC 3711) with the keys of an SDES (RFC 4568) exchange: rtpbin
+ * asks for an encoder and a decoder per session, for RTP and RTCP; one
+ * srtpenc and one srtpdec serve both. */
+/* rtpbin looks for the encoder's src pad before linking its sink pad, and
+ * srtpenc makes the src pad with the sink pad: request it first (as
+ * gst-rtsp-server does). */
+static GstElement *
+request_encoder (HarkMediaSession *self,
+                 guint             session,
+                 const char       *pad_name)
+{
+  g_autoptr(GstPad) pad = NULL;
+
+  if (session != 0)
+    return NULL;
+  pad = gst_element_request_pad_simple (self->srtp_enc, pad_name);
+  return gst_object_ref (self->srtp_enc);
+}
+
+static GstElement *
+on_rtpbin_request_rtp_encoder (GstElement       *rtpbin,
+                               guint             session,
+                               HarkMediaSession *self)
+{
+  return request_encoder (self, session, "rtp_sink_0");
+}
+
+static GstElement *
+on_rtpbin_request_rtcp_encoder (GstElement       *rtpbin,
+                                guint             session,
+                                HarkMediaSession *self)
+{
+  return request_encoder (self, session, "rtcp_sink_0");
+}
+
+static GstElement *
+on_rtpbin_request_decoder (GstElement       *rtpbin,
+                           guint             session,
+                           HarkMediaSession *self)
+{
+  return session == 0 ? gst_object_ref (self->srtp_dec) : NULL;
+}
+
+static const char *
+srtp_auth_nick (const char *suite)
+{
+  return g_str_has_suffix (suite, "_32") ? "hmac-sha1-32" : "hmac-sha1-80";
+}
+
+/* Called from a streaming thread; params do not change while it plays
+ * (new keys make a new session). */
+static GstCaps *
+on_srtpdec_request_key (GstElement       *srtpdec,
+                        guint             ssrc,
+                        HarkMediaSession *self)
+{
+  g_autoptr(GstBuffer) key = NULL;
+  guchar *data;
+  gsize length;
+
+  data = g_base64_decode (self->params.srtp_remote_key, &length);
+  key = gst_buffer_new_wrapped (data, length);
+  /* SRTCP is always authenticated with the 80-bit tag (RFC 4568 6.2). */
+  return gst_caps_new_simple ("application/x-srtp",
+                              "srtp-key", GST_TYPE_BUFFER, key,
+                              "srtp-cipher", G_TYPE_STRING, "aes-128-icm",
+                              "srtp-auth", G_TYPE_STRING,
+                              srtp_auth_nick (self->params.srtp_suite),
+                              "srtcp-cipher", G_TYPE_STRING, "aes-128-icm",
+                              "srtcp-auth", G_TYPE_STRING, "hmac-sha1-80",
+                              NULL);
+}
+
+static gboolean
+key_is_valid (const char *base64)
+{
+  g_autofree guchar *data = NULL;
+  gsize length = 0;
+
+  if (base64 == NULL || *base64 == '\0')
+    return FALSE;
+  data = g_base64_decode (base64, &length);
+  return length == 30;
+}
+
+static gboolean
+setup_srtp (HarkMediaSession  *self,
+            GError           **error)
+{
+  g_autoptr(GstBuffer) key = NULL;
+  guchar *data;
+  gsize length;
+
+  if (!hark_media_srtp_suite_is_supported (self->params.srtp_suite))
+    {
+      g_set_error (error, HARK_ERROR, HARK_ERROR_NOT_SUPPORTED,
+                   "Hark has no support for the SRTP crypto suite “%s”",
+                   self->params.srtp_suite);
+      return FALSE;
+    }
+  if (!key_is_valid (self->params.srtp_local_key) ||
+      !key_is_valid (self->params.srtp_remote_key))
+    {
+      g_set_error (error, HARK_ERROR, HARK_ERROR_INVALID_ARGUMENT,
+                   "An SRTP master key must be 30 bytes in base64");
+      return FALSE;
+    }
+
+  self->srtp_enc = hark_media_make_element ("srtpenc", NULL, error);
+  if (self->srtp_enc == NULL)
+    return FALSE;
+  gst_object_ref_sink (self->srtp_enc);
+  self->srtp_dec = hark_media_make_element ("srtpdec", NULL, error);
+  if (self->srtp_dec == NULL)
+    return FALSE;
+  gst_object_ref_sink (self->srtp_dec);
+
+  data = g_base64_decode (self->params.srtp_local_key, &length);
+  key = gst_buffer_new_wrapped (data, length);
+  g_object_set (self->srtp_enc, "key", key, NULL);
+  gst_util_set_object_arg (G_OBJECT (self->srtp_enc), "rtp-cipher", "aes-128-icm");
+  gst_util_set_object_arg (G_OBJECT (self->srtp_enc), "rtp-auth",
+                           srtp_auth_nick (self->params.srtp_suite));
+  gst_util_set_object_arg (G_OBJECT (self->srtp_enc), "rtcp-cipher", "aes-128-icm");
+  gst_util_set_object_arg (G_OBJECT (self->srtp_enc), "rtcp-auth", "hmac-sha1-80");
+
+  g_signal_connect (self->srtp_dec, "request-key", G_CALLBACK (on_srtpdec_request_key), self);
+  g_signal_connect (self->rtpbin, "request-rtp-encoder",
+                    G_CALLBACK (on_rtpbin_request_rtp_encoder), self);
+  g_signal_connect (self->rtpbin, "request-rtcp-encoder",
+                    G_CALLBACK (on_rtpbin_request_rtcp_encoder), self);
+  g_signal_connect (self->rtpbin, "request-rtp-decoder",
+                    G_CALLBACK (on_rtpbin_request_decoder), self);
+  g_signal_connect (self->rtpbin, "request-rtcp-decoder",
+                    G_CALLBACK (on_rtpbin_request_decoder), self);
+  return TRUE;
+}
+
 static guint
 remote_rtcp_port (const HarkMediaParams *params)
 {
@@ -772,8 +913,10 @@ build_network (HarkMediaSession  *self,
   TRY_MAKE (4, self->recv_valve, "valve");
   gst_object_ref (self->recv_valve);
 
-  rtp_caps = gst_caps_new_simple ("application/x-rtp", "media", G_TYPE_STRING, "audio", NULL);
-  rtcp_caps = gst_caps_new_empty_simple ("application/x-rtcp");
+  rtp_caps = gst_caps_new_simple (self->srtp_dec ? "application/x-srtp" : "application/x-rtp",
+                                  "media", G_TYPE_STRING, "audio", NULL);
+  rtcp_caps = gst_caps_new_empty_simple (self->srtp_dec ? "application/x-srtcp"
+                                                        : "application/x-rtcp");
 
   g_object_set (rtp_src, "socket", self->rtp_socket, "close-socket", FALSE,
                 "caps", rtp_caps, NULL);
@@ -997,6 +1140,8 @@ hark_media_session_dispose (GObject *object)
       gst_element_set_state (self->pipeline, GST_STATE_NULL);
       if (self->rtpbin != NULL)
         g_signal_handlers_disconnect_by_data (self->rtpbin, self);
+      if (self->srtp_dec != NULL)
+        g_signal_handlers_disconnect_by_data (self->srtp_dec, self);
     }
 
   g_clear_pointer (&self->rtp_sink, gst_object_unref);
@@ -1007,6 +1152,8 @@ hark_media_session_dispose (GObject *object)
   g_clear_pointer (&self->audio_funnel, gst_object_unref);
   g_clear_pointer (&self->dtmf_funnel, gst_object_unref);
   g_clear_pointer (&self->dtmf_depay, gst_object_unref);
+  g_clear_pointer (&self->srtp_enc, gst_object_unref);
+  g_clear_pointer (&self->srtp_dec, gst_object_unref);
   g_clear_pointer (&self->rtpbin, gst_object_unref);
   g_clear_pointer (&self->pipeline, gst_object_unref);
   self->dtmf_src = NULL;   /* owned by the pipeline */
@@ -1171,12 +1318,13 @@ check_params (const HarkMediaParams  *params,
  *
  * Returns: (transfer full): a new session, or %NULL with @error set
  */
-HarkMediaSession *
-hark_media_session_new (const HarkMediaParams  *params,
-                        GError                **error)
+/* Builds the pipeline; no main-context source is attached, so that this may
+ * run on a worker thread (hark_media_session_new_async()). */
+static HarkMediaSession *
+session_build (const HarkMediaParams  *params,
+               GError                **error)
 {
   g_autoptr(HarkMediaSession) self = NULL;
-  g_autoptr(GstBus) bus = NULL;
   g_autofree char *name = NULL;
   const char *source_description;
   const char *sink_description;
@@ -1239,14 +1387,13 @@ hark_media_session_new (const HarkMediaParams  *params,
   g_signal_connect (self->rtpbin, "request-pt-map", G_CALLBACK (on_rtpbin_request_pt_map), self);
   g_signal_connect (self->rtpbin, "pad-added", G_CALLBACK (on_rtpbin_pad_added), self);
   g_signal_connect (self->rtpbin, "pad-removed", G_CALLBACK (on_rtpbin_pad_removed), self);
+  if (params->srtp_suite != NULL && !setup_srtp (self, error))
+    return NULL;
 
   if (!build_send_branch (self, echo_cancellation, source_description, error) ||
       !build_recv_branch (self, sink_description, error) ||
       !build_network (self, error))
     return NULL;
-
-  bus = gst_pipeline_get_bus (GST_PIPELINE (self->pipeline));
-  self->bus_watch_id = gst_bus_add_watch (bus, on_bus_message, self);
 
   g_debug ("Media session %s: %s/%u pt %u, local port %u, remote %s:%u, %s", name,
            self->codec->name, codec_clock_rate (self), params->codec.payload_type,
@@ -1254,6 +1401,176 @@ hark_media_session_new (const HarkMediaParams  *params,
            hark_media_direction_to_string (params->direction));
 
   return g_steal_pointer (&self);
+}
+
+/* On the main thread: messages posted before this wait on the bus. */
+static void
+session_attach_bus (HarkMediaSession *self)
+{
+  g_autoptr(GstBus) bus = gst_pipeline_get_bus (GST_PIPELINE (self->pipeline));
+
+  g_assert (self->bus_watch_id == 0);
+  self->bus_watch_id = gst_bus_add_watch (bus, on_bus_message, self);
+}
+
+HarkMediaSession *
+hark_media_session_new (const HarkMediaParams  *params,
+                        GError                **error)
+{
+  HarkMediaSession *self;
+
+  g_return_val_if_fail (params != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  self = session_build (params, error);
+  if (self != NULL)
+    session_attach_bus (self);
+  return self;
+}
+
+static gboolean
+session_set_playing (HarkMediaSession  *self,
+                     GError           **error)
+{
+  if (gst_element_set_state (self->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
+    {
+      g_set_error (error, HARK_ERROR, HARK_ERROR_FAILED,
+                   "The audio pipeline cannot start (is the audio device available?)");
+      gst_element_set_state (self->pipeline, GST_STATE_NULL);
+      return FALSE;
+    }
+  self->started = TRUE;
+  return TRUE;
+}
+
+/* A session that a cancelled hark_media_session_new_async() built and
+ * started: taken down off the main thread too. */
+static void
+session_discard (gpointer data)
+{
+  HarkMediaSession *self = data;
+
+  hark_media_session_stop_async (self, NULL, NULL, NULL);
+  g_object_unref (self);
+}
+
+static void
+new_in_thread (GTask        *task,
+               gpointer      source_object,
+               gpointer      task_data,
+               GCancellable *cancellable)
+{
+  const HarkMediaParams *params = task_data;
+  g_autoptr(HarkMediaSession) self = NULL;
+  GError *error = NULL;
+
+  if (!hark_media_ensure_gst (&error) ||
+      (self = session_build (params, &error)) == NULL ||
+      !session_set_playing (self, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  g_task_return_pointer (task, g_steal_pointer (&self), session_discard);
+}
+
+static void
+params_free (gpointer data)
+{
+  HarkMediaParams *params = data;
+
+  hark_media_params_clear (params);
+  g_free (params);
+}
+
+/**
+ * hark_media_session_new_async:
+ * @params: the negotiated media
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called with the session playing, or an error
+ * @user_data: data for @callback
+ *
+ * hark_media_session_new() and hark_media_session_start() on a worker
+ * thread: loading GStreamer (a registry scan on the first call) and
+ * opening the audio devices take up to a second or more, which the main
+ * loop (SIP retransmissions, D-Bus) must not wait for. The errors are
+ * those of hark_media_session_new() and hark_media_session_start().
+ */
+void
+hark_media_session_new_async (const HarkMediaParams *params,
+                              GCancellable          *cancellable,
+                              GAsyncReadyCallback    callback,
+                              gpointer               user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  HarkMediaParams *copy;
+
+  g_return_if_fail (params != NULL);
+
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, hark_media_session_new_async);
+  copy = g_new0 (HarkMediaParams, 1);
+  hark_media_params_init (copy);
+  hark_media_params_copy (copy, params);
+  g_task_set_task_data (task, copy, params_free);
+  g_task_run_in_thread (task, new_in_thread);
+}
+
+/**
+ * hark_media_session_new_finish:
+ * @result: the #GAsyncResult
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full): the started session, or %NULL with @error set
+ *   (%G_IO_ERROR_CANCELLED if the operation was cancelled; a session
+ *   built meanwhile is then stopped off the main thread)
+ */
+HarkMediaSession *
+hark_media_session_new_finish (GAsyncResult  *result,
+                               GError       **error)
+{
+  HarkMediaSession *self;
+
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == hark_media_session_new_async,
+                        NULL);
+
+  self = g_task_propagate_pointer (G_TASK (result), error);
+  if (self != NULL)
+    session_attach_bus (self);
+  return self;
+}
+
+static void
+preload_in_thread (GTask        *task,
+                   gpointer      source_object,
+                   gpointer      task_data,
+                   GCancellable *cancellable)
+{
+  hark_media_ensure_gst (NULL);
+  g_task_return_boolean (task, TRUE);
+}
+
+/**
+ * hark_media_preload:
+ *
+ * Starts loading GStreamer on a worker thread, once: called when the first
+ * call begins ringing or dialing, so that its audio starts sooner. A daemon
+ * with no call never loads it.
+ */
+void
+hark_media_preload (void)
+{
+  static gsize started = 0;
+
+  if (g_once_init_enter (&started))
+    {
+      g_autoptr(GTask) task = g_task_new (NULL, NULL, NULL, NULL);
+
+      g_task_set_source_tag (task, hark_media_preload);
+      g_task_run_in_thread (task, preload_in_thread);
+      g_once_init_leave (&started, 1);
+    }
 }
 
 /**
@@ -1280,15 +1597,7 @@ hark_media_session_start (HarkMediaSession  *self,
   if (self->started)
     return TRUE;
 
-  if (gst_element_set_state (self->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
-    {
-      g_set_error (error, HARK_ERROR, HARK_ERROR_FAILED,
-                   "The audio pipeline cannot start (is the audio device available?)");
-      gst_element_set_state (self->pipeline, GST_STATE_NULL);
-      return FALSE;
-    }
-  self->started = TRUE;
-  return TRUE;
+  return session_set_playing (self, error);
 }
 
 static void
@@ -1333,10 +1642,13 @@ hark_media_session_update (HarkMediaSession       *self,
   if (find_codec (params->codec.name) != self->codec ||
       params->codec.payload_type != self->params.codec.payload_type ||
       (params->codec.clock_rate != 0 && params->codec.clock_rate != codec_clock_rate (self)) ||
-      params->dtmf_payload_type != self->params.dtmf_payload_type)
+      params->dtmf_payload_type != self->params.dtmf_payload_type ||
+      g_strcmp0 (params->srtp_suite, self->params.srtp_suite) != 0 ||
+      g_strcmp0 (params->srtp_local_key, self->params.srtp_local_key) != 0 ||
+      g_strcmp0 (params->srtp_remote_key, self->params.srtp_remote_key) != 0)
     {
       g_set_error (error, HARK_ERROR, HARK_ERROR_NOT_SUPPORTED,
-                   "The codec changed: the media session must be replaced");
+                   "The codec or the SRTP keys changed: the media session must be replaced");
       return FALSE;
     }
 
@@ -1407,6 +1719,20 @@ hark_media_session_get_codec (HarkMediaSession *self)
   g_return_val_if_fail (HARK_IS_MEDIA_SESSION (self), NULL);
 
   return self->codec->name;
+}
+
+/**
+ * hark_media_session_get_encrypted:
+ * @self: a #HarkMediaSession
+ *
+ * Returns: whether RTP and RTCP are SRTP
+ */
+gboolean
+hark_media_session_get_encrypted (HarkMediaSession *self)
+{
+  g_return_val_if_fail (HARK_IS_MEDIA_SESSION (self), FALSE);
+
+  return self->srtp_enc != NULL;
 }
 
 /**

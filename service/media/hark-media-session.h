@@ -17,6 +17,13 @@ G_DECLARE_FINAL_TYPE (HarkMediaSession, hark_media_session, HARK, MEDIA_SESSION,
 
 HarkMediaSession *hark_media_session_new          (const HarkMediaParams  *params,
                                                    GError                **error);
+void              hark_media_session_new_async    (const HarkMediaParams  *params,
+                                                   GCancellable           *cancellable,
+                                                   GAsyncReadyCallback     callback,
+                                                   gpointer                user_data);
+HarkMediaSession *hark_media_session_new_finish   (GAsyncResult           *result,
+                                                   GError                **error);
+void              hark_media_preload              (void);
 gboolean          hark_media_session_start        (HarkMediaSession       *self,
                                                    GError                **error);
 gboolean          hark_media_session_update       (HarkMediaSession       *self,
@@ -27,6 +34,7 @@ void              hark_media_session_set_muted    (HarkMediaSession       *self,
 gboolean          hark_media_session_get_muted    (HarkMediaSession       *self);
 HarkMediaDirection hark_media_session_get_direction (HarkMediaSession     *self);
 const char       *hark_media_session_get_codec    (HarkMediaSession       *self);
+gboolean          hark_media_session_get_encrypted (HarkMediaSession      *self);
 guint             hark_media_session_get_local_port (HarkMediaSession     *self);
 gboolean          hark_media_session_send_dtmf    (HarkMediaSession       *self,
                                                    const char             *digits,

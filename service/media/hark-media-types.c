@@ -11,6 +11,9 @@
 
 #include "config.h"
 
+#include <errno.h>
+#include <sys/random.h>
+
 #include "hark-error.h"
 #include "hark-media-types.h"
 
@@ -75,6 +78,9 @@ hark_media_params_clear (HarkMediaParams *params)
   hark_media_codec_clear (&params->codec);
   g_free (params->audio_source);
   g_free (params->audio_sink);
+  g_free (params->srtp_suite);
+  g_free (params->srtp_local_key);
+  g_free (params->srtp_remote_key);
   hark_media_params_init (params);
 }
 
@@ -98,6 +104,57 @@ hark_media_params_copy (HarkMediaParams       *dest,
   hark_media_codec_copy (&dest->codec, &src->codec);
   dest->audio_source = g_strdup (src->audio_source);
   dest->audio_sink = g_strdup (src->audio_sink);
+  dest->srtp_suite = g_strdup (src->srtp_suite);
+  dest->srtp_local_key = g_strdup (src->srtp_local_key);
+  dest->srtp_remote_key = g_strdup (src->srtp_remote_key);
+}
+
+/**
+ * hark_media_srtp_suite_is_supported:
+ * @suite: an RFC 4568 crypto-suite name
+ *
+ * Returns: whether a session can run @suite (the AES-CM 128 ones of
+ *   RFC 4568 section 6.2)
+ */
+gboolean
+hark_media_srtp_suite_is_supported (const char *suite)
+{
+  return g_strcmp0 (suite, "AES_CM_128_HMAC_SHA1_80") == 0 ||
+         g_strcmp0 (suite, "AES_CM_128_HMAC_SHA1_32") == 0;
+}
+
+/**
+ * hark_media_srtp_make_key:
+ * @error: return location for a #GError
+ *
+ * A fresh master key and salt (30 bytes) from the kernel's CSPRNG, in
+ * base64 as an a=crypto inline: key.
+ *
+ * Returns: (transfer full): the key, or %NULL with @error set
+ */
+char *
+hark_media_srtp_make_key (GError **error)
+{
+  guint8 key[30];
+  gsize got = 0;
+
+  while (got < sizeof key)
+    {
+      ssize_t n = getrandom (key + got, sizeof key - got, 0);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          int saved_errno = errno;
+
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                       "No random bytes for an SRTP key: %s", g_strerror (saved_errno));
+          return NULL;
+        }
+      got += n;
+    }
+  return g_base64_encode (key, sizeof key);
 }
 
 static const char * const direction_names[] = {

@@ -65,6 +65,12 @@ typedef struct {
  * @audio_source: (nullable): gst-launch description of the source (a
  *   setting); the `HARK_AUDIO_SOURCE` environment variable overrides it
  * @audio_sink: (nullable): same for the sink, `HARK_AUDIO_SINK`
+ * @srtp_suite: (nullable): the RFC 4568 crypto suite agreed
+ *   (`AES_CM_128_HMAC_SHA1_80` or `AES_CM_128_HMAC_SHA1_32`), %NULL for
+ *   plain RTP
+ * @srtp_local_key: (nullable): base64 master key and salt (30 bytes) we
+ *   encrypt with, as in our a=crypto inline: key parameter
+ * @srtp_remote_key: (nullable): the peer's, that we decrypt with
  *
  * Everything a media session needs. Initialise with hark_media_params_init(),
  * release with hark_media_params_clear().
@@ -89,6 +95,10 @@ typedef struct {
   gboolean            echo_cancellation;
   char               *audio_source;
   char               *audio_sink;
+
+  char               *srtp_suite;
+  char               *srtp_local_key;
+  char               *srtp_remote_key;
 } HarkMediaParams;
 
 /**
@@ -125,6 +135,9 @@ HarkMediaPorts     *hark_media_ports_allocate       (const char            *bind
                                                      GError               **error);
 HarkMediaPorts     *hark_media_ports_copy           (const HarkMediaPorts  *ports);
 void                hark_media_ports_free           (HarkMediaPorts        *ports);
+
+gboolean            hark_media_srtp_suite_is_supported (const char       *suite);
+char               *hark_media_srtp_make_key        (GError               **error);
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (HarkMediaParams, hark_media_params_clear)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HarkMediaPorts, hark_media_ports_free)

@@ -371,6 +371,10 @@ handle_incoming_request (HarkSipAgent *self,
     nua_respond (nh, SIP_480_TEMPORARILY_UNAVAILABLE,
                  TAG_IF (nua != NULL, NUTAG_WITH_THIS (nua)),
                  TAG_END ());
+  else if (event == nua_i_info && nua != NULL)
+    /* INFO is ours to answer (NUTAG_APPL_METHOD); outside a call it has
+     * no dialog to belong to. */
+    nua_respond (nh, SIP_481_NO_TRANSACTION, NUTAG_WITH_THIS (nua), TAG_END ());
 
   nua_handle_destroy (nh);
 }
@@ -758,8 +762,12 @@ create_nua (HarkSipAgent *self,
                       * and an instance id we do not keep yet. */
                      NUTAG_OUTBOUND ("no-outbound no-validate no-natify use-rport"),
                      /* Incoming SUBSCRIBEs reach ::incoming-request instead
-                      * of nua's built-in notifier, which would answer 489 */
-                     NUTAG_APPL_METHOD ("SUBSCRIBE"),
+                      * of nua's built-in notifier, which would answer 489.
+                      * INFO is answered by the call (DTMF relay), so that a
+                      * pending one gets its 487 before our BYE. */
+                     NUTAG_APPL_METHOD ("SUBSCRIBE, INFO"),
+                     /* nua's default Allow lacks INFO: it would answer 405 */
+                     NUTAG_ALLOW ("INFO"),
                      TAG_END ());
 }
 

@@ -29,7 +29,7 @@ static const char local_sdp_template[] =
   "s=Hark\r\n"
   "c=IN IP4 %s\r\n"
   "t=0 0\r\n"
-  "m=audio %u RTP/AVP 96 9 0 8 101\r\n"
+  "m=audio %u %s 96 9 0 8 101\r\n"
   "a=rtpmap:96 opus/48000/2\r\n"
   "a=fmtp:96 useinbandfec=1\r\n"
   "a=rtpmap:9 G722/8000\r\n"
@@ -38,7 +38,8 @@ static const char local_sdp_template[] =
   "a=rtpmap:101 telephone-event/8000\r\n"
   "a=fmtp:101 0-16\r\n"
   "a=ptime:20\r\n"
-  "a=sendrecv\r\n";
+  "a=sendrecv\r\n"
+  "%s";
 
 /**
  * hark_sip_sdp_make_local:
@@ -51,10 +52,36 @@ char *
 hark_sip_sdp_make_local (const char *address,
                          guint       rtp_port)
 {
+  return hark_sip_sdp_make_local_full (address, rtp_port, NULL, FALSE);
+}
+
+/**
+ * hark_sip_sdp_make_local_full:
+ * @address: the IPv4 address media is received on
+ * @rtp_port: the (even) RTP port; RTCP is the next one
+ * @srtp_key: (nullable): base64 SRTP master key and salt (30 bytes) to
+ *   offer with SDES (RFC 4568), as `a=crypto:1 AES_CM_128_HMAC_SHA1_80`
+ * @savp: whether the stream is RTP/SAVP (SRTP required) rather than
+ *   RTP/AVP (SRTP if the peer takes it up)
+ *
+ * Returns: (transfer full): our capabilities as SDP, for SOATAG_USER_SDP_STR()
+ */
+char *
+hark_sip_sdp_make_local_full (const char *address,
+                              guint       rtp_port,
+                              const char *srtp_key,
+                              gboolean    savp)
+{
+  g_autofree char *crypto = NULL;
+
   g_return_val_if_fail (address != NULL, NULL);
   g_return_val_if_fail (rtp_port > 0 && rtp_port < G_MAXUINT16, NULL);
+  g_return_val_if_fail (!savp || srtp_key != NULL, NULL);
 
-  return g_strdup_printf (local_sdp_template, address, address, rtp_port);
+  if (srtp_key != NULL)
+    crypto = g_strdup_printf ("a=crypto:1 " HARK_SIP_SDP_SRTP_SUITE " inline:%s\r\n", srtp_key);
+  return g_strdup_printf (local_sdp_template, address, address, rtp_port,
+                          savp ? "RTP/SAVP" : "RTP/AVP", crypto ? crypto : "");
 }
 
 static gboolean
@@ -175,6 +202,68 @@ attribute_uint (const sdp_media_t *m,
   return a != NULL && a->a_value != NULL ? (guint) g_ascii_strtoull (a->a_value, NULL, 10) : 0;
 }
 
+/* An a=crypto value: "TAG SUITE inline:KEY[|lifetime][|MKI:len] [params]". */
+static gboolean
+parse_crypto (const char  *value,
+              guint64     *tag,
+              char       **suite,
+              char       **key)
+{
+  g_auto(GStrv) fields = NULL;
+  const char *inline_key;
+
+  if (value == NULL || !g_utf8_validate (value, -1, NULL))
+    return FALSE;
+  fields = g_strsplit_set (value, " \t", -1);
+  if (g_strv_length (fields) < 3 || !g_ascii_string_to_unsigned (fields[0], 10, 0, 999999999,
+                                                                   tag, NULL) ||
+      !g_str_has_prefix (fields[2], "inline:"))
+    return FALSE;
+  inline_key = fields[2] + strlen ("inline:");
+  *suite = g_strdup (fields[1]);
+  *key = g_strndup (inline_key, strcspn (inline_key, "|"));
+  return TRUE;
+}
+
+/* The SDES crypto both sides agreed: the answer carries one a=crypto line,
+ * whose tag names the offered line it accepts (RFC 4568 section 5.1.2). */
+static void
+find_crypto (const sdp_media_t *local,
+             const sdp_media_t *remote,
+             gboolean           local_is_answer,
+             HarkSipSdpAudio   *audio)
+{
+  const sdp_media_t *answer = local_is_answer ? local : remote;
+  const sdp_media_t *offer = local_is_answer ? remote : local;
+  sdp_attribute_t *a;
+  guint64 answer_tag = 0;
+  g_autofree char *answer_suite = NULL, *answer_key = NULL;
+
+  for (a = answer->m_attributes; a != NULL; a = a->a_next)
+    if (a->a_name != NULL && g_ascii_strcasecmp (a->a_name, "crypto") == 0 &&
+        parse_crypto (a->a_value, &answer_tag, &answer_suite, &answer_key))
+      break;
+  if (a == NULL)
+    return;
+
+  for (a = offer->m_attributes; a != NULL; a = a->a_next)
+    {
+      guint64 tag = 0;
+      g_autofree char *suite = NULL, *key = NULL;
+
+      if (a->a_name == NULL || g_ascii_strcasecmp (a->a_name, "crypto") != 0 ||
+          !parse_crypto (a->a_value, &tag, &suite, &key) || tag != answer_tag ||
+          g_strcmp0 (suite, answer_suite) != 0)
+        continue;
+      audio->srtp_suite = g_steal_pointer (&answer_suite);
+      audio->srtp_local_key = local_is_answer ? g_steal_pointer (&answer_key)
+                                              : g_steal_pointer (&key);
+      audio->srtp_remote_key = local_is_answer ? g_steal_pointer (&key)
+                                               : g_steal_pointer (&answer_key);
+      return;
+    }
+}
+
 static char *
 dup_text (const char *text)
 {
@@ -263,6 +352,7 @@ hark_sip_sdp_get_audio (const char      *local_sdp,
     case sdp_sendrecv:
     default: audio->direction = "sendrecv"; break;
     }
+  find_crypto (local, remote, local_is_answer, audio);
   ok = audio->encoding != NULL;
 
 out:
@@ -282,5 +372,8 @@ hark_sip_sdp_audio_clear (HarkSipSdpAudio *audio)
   g_free (audio->address);
   g_free (audio->encoding);
   g_free (audio->fmtp);
+  g_free (audio->srtp_suite);
+  g_free (audio->srtp_local_key);
+  g_free (audio->srtp_remote_key);
   *audio = (HarkSipSdpAudio) { 0, };
 }

@@ -16,6 +16,7 @@ G_BEGIN_DECLS
  * selects (SOATAG_AUDIO_AUX()).
  */
 #define HARK_SIP_SDP_AUDIO_AUX "telephone-event"
+#define HARK_SIP_SDP_SRTP_SUITE "AES_CM_128_HMAC_SHA1_80"
 
 /**
  * HarkSipSdpAudio:
@@ -48,6 +49,9 @@ typedef struct {
   guint  dtmf_payload_type;
   guint  dtmf_clock_rate;
   const char *direction;
+  char  *srtp_suite;       /* NULL: plain RTP */
+  char  *srtp_local_key;   /* base64, what we encrypt with */
+  char  *srtp_remote_key;  /* base64, what the peer encrypts with */
 } HarkSipSdpAudio;
 
 gboolean hark_sip_sdp_get_audio      (const char       *local_sdp,
@@ -60,6 +64,10 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (HarkSipSdpAudio, hark_sip_sdp_audio_clear)
 
 char    *hark_sip_sdp_make_local     (const char  *address,
                                       guint        rtp_port);
+char    *hark_sip_sdp_make_local_full (const char  *address,
+                                       guint        rtp_port,
+                                       const char  *srtp_key,
+                                       gboolean     savp);
 guint    hark_sip_sdp_pick_rtp_port  (void);
 char    *hark_sip_sdp_dup_codec      (const char  *sdp);
 
