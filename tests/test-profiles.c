@@ -600,6 +600,24 @@ parse_value (const char *text)
   return value;
 }
 
+static guint
+count_new_objects (Fixture *fixture)
+{
+  g_autoptr(HarkDBusProfile1) local = hark_test_bus_find_profile (fixture->bus, "local");
+  const char *local_path = g_dbus_proxy_get_object_path (G_DBUS_PROXY (local));
+  guint n = 0;
+
+  for (guint i = 0; i < fixture->added->len; i++)
+    {
+      const char *path = g_ptr_array_index (fixture->added, i);
+
+      g_test_message ("object added: %s", path);
+      if (!g_str_equal (path, local_path))
+        n++;
+    }
+  return n;
+}
+
 static void
 test_create_invalid (Fixture       *fixture,
                      gconstpointer  user_data)
@@ -620,9 +638,11 @@ test_create_invalid (Fixture       *fixture,
   assert_error_names_key (error, HARK_ERROR_INVALID_ARGUMENT, bad->key);
   g_assert_null (path);
 
-  /* Nothing was made, on the bus or on disk. */
+  /* Nothing was made, on the bus or on disk. (Under load the client may
+   * still announce objects that existed before the call: only paths that
+   * are not the built-in profile's count.) */
   hark_test_iterate (200);
-  g_assert_cmpuint (fixture->added->len, ==, 0);
+  g_assert_cmpuint (count_new_objects (fixture), ==, 0);
   g_assert_cmpuint (count_profiles (fixture), ==, 1);
   found = hark_test_find_in_files (config_dir, "bad-profile-name");
   g_assert_null (found);
