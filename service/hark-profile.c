@@ -586,6 +586,19 @@ interface_address (const char  *name,
   return found;
 }
 
+/* The built-in profile listens on 5060 unless HARK_LOCAL_SIP_PORT names
+ * another port (0: any free one), e.g. for a second daemon on one machine. */
+static guint
+local_sip_port (void)
+{
+  const char *env = g_getenv ("HARK_LOCAL_SIP_PORT");
+  guint64 port;
+
+  if (env == NULL || !g_ascii_string_to_unsigned (env, 10, 0, 65535, &port, NULL))
+    return 5060;
+  return (guint) port;
+}
+
 /**
  * hark_profile_ensure_agent:
  *
@@ -614,7 +627,7 @@ hark_profile_ensure_agent (HarkProfile  *self,
 
   config.transport = hark_dbus_profile1_get_transport (self->iface);
   config.bind_address = *address ? address : NULL;
-  config.port = hark_profile_is_local (self) ? 5060 : 0;
+  config.port = hark_profile_is_local (self) ? local_sip_port () : 0;
   config.port_fallback = hark_profile_is_local (self);
   config.outbound_proxy = *hark_dbus_profile1_get_outbound_proxy (self->iface)
                           ? hark_dbus_profile1_get_outbound_proxy (self->iface) : NULL;

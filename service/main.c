@@ -51,7 +51,10 @@ main (int   argc,
     "objects under /io/github/hark/Hark.");
   g_option_context_set_description (context,
     "Profiles are kept in $XDG_CONFIG_HOME/hark/profiles.conf, passwords in the\n"
-    "Secret Service. Try:\n"
+    "Secret Service. The built-in \"local\" profile listens on SIP port 5060 (or a\n"
+    "free port when that is taken); HARK_LOCAL_SIP_PORT=N picks another, 0 any.\n"
+    "HARK_AUDIO_SOURCE and HARK_AUDIO_SINK take gst-launch descriptions that\n"
+    "replace the default audio devices. Try:\n"
     "  busctl --user tree io.github.hark.Hark.Daemon\n"
     "  gdbus introspect --session --dest io.github.hark.Hark.Daemon "
     "--object-path /io/github/hark/Hark\n");

@@ -1168,6 +1168,9 @@ make_environ (HarkTestBus *self)
   env = g_environ_setenv (env, "HARK_AUDIO_SOURCE", "audiotestsrc is-live=true wave=silence",
                           FALSE);
   env = g_environ_setenv (env, "HARK_AUDIO_SINK", "fakesink sync=false", FALSE);
+  /* Tests run in parallel: a request sent to 127.0.0.1:5060 (a default port)
+   * must not reach whichever test's daemon happens to hold it. */
+  env = g_environ_setenv (env, "HARK_LOCAL_SIP_PORT", "0", FALSE);
 
   return env;
 }
