@@ -819,8 +819,9 @@ static void
 test_hold_resume (Fixture       *fixture,
                   gconstpointer  user_data)
 {
-  const char * const expected[] = { "active", "held", "active", "held", "active", "terminated",
-                                    NULL };
+  /* The first "active" is waited for below: the proxy may only appear once
+   * the call is already active, so no change of it is seen. */
+  const char * const expected[] = { "held", "active", "held", "active", "terminated", NULL };
   g_autoptr(GError) error = NULL;
   g_autoptr(HarkDBusCall1) call = NULL;
   g_autofree char *uri = NULL;
