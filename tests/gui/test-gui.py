@@ -77,21 +77,38 @@ class Harness:
     # -- environment -----------------------------------------------------------------------
 
     def start_x(self):
-        # Xvfb picks a free display itself and says which (-displayfd): no race with other
-        # test runs choosing displays at the same time.
+        # Xvfb picks a free display itself and says which (-displayfd). Two suites starting
+        # servers at the same moment can still be told the same number, one of them then
+        # failing on the lock: so the display is only taken once this server is alive and a
+        # client connects to it, else a fresh server is started.
+        for attempt in range(3):
+            name = 'xvfb' if attempt == 0 else 'xvfb-%d' % attempt
+            xvfb, number = self._spawn_xvfb(name)
+            if number is not None and self._display_answers(xvfb, number):
+                self.env['DISPLAY'] = ':%d' % number
+                self.env['GDK_BACKEND'] = 'x11'
+                return
+            print('# Xvfb attempt %d failed: %s' % (attempt + 1, ' / '.join(self.log_tail(name, 5))))
+            if xvfb.poll() is None:
+                xvfb.kill()
+                xvfb.wait()
+            time.sleep(0.5 + attempt)
+        raise RuntimeError('Xvfb did not start: %s' % ' / '.join(self.log_tail(name, 10)))
+
+    def _spawn_xvfb(self, name):
         r, w = os.pipe()
         try:
-            xvfb = self.spawn('xvfb', ['Xvfb', '-displayfd', str(w), '-screen', '0',
-                                       '1280x1024x24', '-nolisten', 'tcp'], pass_fds=(w,))
+            xvfb = self.spawn(name, ['Xvfb', '-displayfd', str(w), '-screen', '0',
+                                     '1280x1024x24', '-nolisten', 'tcp'], pass_fds=(w,))
         finally:
             os.close(w)
         number = b''
         deadline = time.monotonic() + 15 * TIMEOUT_SCALE
         try:
+            import select
             while not number.endswith(b'\n') and time.monotonic() < deadline:
                 if xvfb.poll() is not None:
-                    raise RuntimeError('Xvfb exited with %d' % xvfb.returncode)
-                import select
+                    break
                 if select.select([r], [], [], 0.2)[0]:
                     chunk = os.read(r, 16)
                     if not chunk:
@@ -99,10 +116,23 @@ class Harness:
                     number += chunk
         finally:
             os.close(r)
-        if not number.strip().isdigit():
-            raise RuntimeError('Xvfb did not say its display: %r' % number)
-        self.env['DISPLAY'] = ':%d' % int(number)
-        self.env['GDK_BACKEND'] = 'x11'
+        return xvfb, int(number) if number.strip().isdigit() else None
+
+    @staticmethod
+    def _display_answers(xvfb, number):
+        import ctypes
+        x11 = ctypes.CDLL('libX11.so.6')
+        x11.XOpenDisplay.restype = ctypes.c_void_p
+        x11.XOpenDisplay.argtypes = [ctypes.c_char_p]
+        x11.XCloseDisplay.argtypes = [ctypes.c_void_p]
+        time.sleep(0.3)  # a server that lost the lock race exits right after saying its number
+        if xvfb.poll() is not None:
+            return False
+        dpy = x11.XOpenDisplay((':%d' % number).encode())
+        if not dpy:
+            return False
+        x11.XCloseDisplay(dpy)
+        return xvfb.poll() is None
 
     def start_bus(self):
         services = os.path.join(self.tmp, 'services')
@@ -348,8 +378,12 @@ class Tap:
         except Exception as e:
             self.failed += 1
             print('not ok %d - %s' % (self.n, name), flush=True)
+            # Also on stderr: meson prints a failed test's stderr, not its TAP, so this is
+            # what a CI log shows of why.
+            print('not ok %d - %s' % (self.n, name), file=sys.stderr)
             for line in traceback.format_exc().splitlines():
                 print('# ' + line)
+                print('# ' + line, file=sys.stderr, flush=True)
             return None
         print('ok %d - %s' % (self.n, name), flush=True)
         return result if result is not None else True
