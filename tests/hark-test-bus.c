@@ -1594,6 +1594,37 @@ stop_activated_daemon (HarkTestBus *self)
   hark_test_wait_for (pid_gone_cb, GUINT_TO_POINTER (pid), 2000);
 }
 
+/* A sanitizer build reports into the log of the process that erred and
+ * exits (or aborts) after the test has already seen what it wanted: without
+ * this look, a leak or an overflow in the daemon would pass unnoticed. */
+static void
+check_sanitizer_reports (HarkTestBus *self)
+{
+  static const char * const markers[] = {
+    "ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error: ",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (markers); i++)
+    {
+      g_autofree char *path = hark_test_find_in_files (self->tmpdir, markers[i]);
+      g_autofree char *contents = NULL;
+      g_autofree char *report = NULL;
+      const char *start;
+
+      if (path == NULL || !g_file_get_contents (path, &contents, NULL, NULL))
+        continue;
+
+      /* The report from its first line on: that is where it names the bug. */
+      start = strstr (contents, markers[i]);
+      start = start != NULL ? start : contents;
+      report = g_utf8_make_valid (start, MIN (strlen (start), 8000));
+      g_test_message ("hark-test-bus: sanitizer report in %s:\n%s", path, report);
+      g_printerr ("hark-test-bus: sanitizer report in %s:\n%s\n", path, report);
+      g_test_fail ();
+      return;
+    }
+}
+
 void
 hark_test_bus_free (HarkTestBus *self)
 {
@@ -1645,6 +1676,8 @@ hark_test_bus_free (HarkTestBus *self)
     }
   g_ptr_array_foreach (self->processes, (GFunc) process_free, NULL);
   g_ptr_array_unref (self->processes);
+
+  check_sanitizer_reports (self);
 
   keep = g_test_failed () || g_getenv ("HARK_TEST_KEEP_TMPDIR") != NULL;
   if (keep)
