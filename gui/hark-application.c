@@ -11,6 +11,7 @@
 
 #include "hark-application.h"
 #include "hark-preferences-window.h"
+#include "hark-recent-calls.h"
 #include "hark-ringer.h"
 #include "hark-window.h"
 
@@ -21,6 +22,7 @@ struct _HarkApplication
   HarkClient     *client;
   GSettings      *settings;
   HarkRinger     *ringer;
+  HarkRecentCalls *recent_calls;
 };
 
 G_DEFINE_FINAL_TYPE (HarkApplication, hark_application, ADW_TYPE_APPLICATION)
@@ -267,6 +269,7 @@ hark_application_startup (GApplication *app)
   static const char *preferences_accels[] = { "<Control>comma", NULL };
   GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
   g_autoptr(GSettingsSchema) schema = NULL;
+  g_autofree char *recent_path = NULL;
 
   G_APPLICATION_CLASS (hark_application_parent_class)->startup (app);
 
@@ -288,6 +291,9 @@ hark_application_startup (GApplication *app)
   self->ringer = hark_ringer_new (self->settings);
 
   self->client = hark_client_new ();
+  recent_path = g_build_filename (g_get_user_data_dir (), "hark", "recent-calls", NULL);
+  self->recent_calls = hark_recent_calls_new (recent_path, self->settings);
+  hark_recent_calls_watch (self->recent_calls, self->client);
   g_signal_connect_object (self->client, "incoming-call",
                            G_CALLBACK (on_client_incoming_call), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (hark_client_get_calls (self->client), "items-changed",
@@ -308,6 +314,7 @@ hark_application_shutdown (GApplication *app)
       hark_window_save_state (l->data);
 
   g_clear_object (&self->ringer);
+  g_clear_object (&self->recent_calls);
   g_clear_object (&self->client);
   g_clear_object (&self->settings);
 
@@ -409,4 +416,17 @@ hark_application_get_ringer (HarkApplication *self)
   g_return_val_if_fail (HARK_IS_APPLICATION (self), NULL);
 
   return self->ringer;
+}
+
+/**
+ * hark_application_get_recent_calls:
+ *
+ * Returns: (nullable) (transfer none): the call history, %NULL before startup
+ */
+HarkRecentCalls *
+hark_application_get_recent_calls (HarkApplication *self)
+{
+  g_return_val_if_fail (HARK_IS_APPLICATION (self), NULL);
+
+  return self->recent_calls;
 }

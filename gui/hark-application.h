@@ -8,6 +8,7 @@
 #include <adwaita.h>
 
 #include "hark-client.h"
+#include "hark-recent-calls.h"
 #include "hark-ringer.h"
 
 G_BEGIN_DECLS
@@ -20,5 +21,6 @@ HarkApplication *hark_application_new          (void);
 HarkClient      *hark_application_get_client   (HarkApplication *self);
 GSettings       *hark_application_get_settings (HarkApplication *self);
 HarkRinger      *hark_application_get_ringer   (HarkApplication *self);
+HarkRecentCalls *hark_application_get_recent_calls (HarkApplication *self);
 
 G_END_DECLS

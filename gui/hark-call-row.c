@@ -18,7 +18,8 @@
  *
  * A call: who, its state with a timer and codec, an encryption indicator when
  * the daemon says, and while talking the in-call controls (mute, hold, a DTMF
- * keypad, blind transfer). Every control calls the Call1 method of the same
+ * keypad, blind transfer, and the codec, encryption and live MediaStats under
+ * "Call Details"). Every control calls the Call1 method of the same
  * name and shows the daemon's error, if any, in a toast.
  */
 struct _HarkCallRow
@@ -46,6 +47,8 @@ struct _HarkCallRow
   GtkLabel        *dtmf_label;
   GtkGrid         *keypad_grid;
   GtkButton       *transfer_button;
+  GtkMenuButton   *details_button;
+  GtkLabel        *details_label;
 };
 
 G_DEFINE_FINAL_TYPE (HarkCallRow, hark_call_row, GTK_TYPE_LIST_BOX_ROW)
@@ -152,6 +155,82 @@ update_encryption (HarkCallRow *self,
   gtk_widget_set_visible (GTK_WIDGET (self->encryption_icon), TRUE);
 }
 
+/* A number from MediaStats, whatever its integer or double type; FALSE when absent. */
+static gboolean
+lookup_number (GVariant   *stats,
+               const char *key,
+               double     *out)
+{
+  g_autoptr(GVariant) value = g_variant_lookup_value (stats, key, NULL);
+
+  if (value == NULL)
+    return FALSE;
+  if (g_variant_is_of_type (value, G_VARIANT_TYPE_DOUBLE))
+    *out = g_variant_get_double (value);
+  else if (g_variant_is_of_type (value, G_VARIANT_TYPE_UINT64))
+    *out = g_variant_get_uint64 (value);
+  else if (g_variant_is_of_type (value, G_VARIANT_TYPE_INT64))
+    *out = g_variant_get_int64 (value);
+  else if (g_variant_is_of_type (value, G_VARIANT_TYPE_UINT32))
+    *out = g_variant_get_uint32 (value);
+  else if (g_variant_is_of_type (value, G_VARIANT_TYPE_INT32))
+    *out = g_variant_get_int32 (value);
+  else
+    return FALSE;
+  return TRUE;
+}
+
+/* "Call Details": codec, encryption and the daemon's MediaStats (a{sv}), which
+ * it updates about once a second while the audio runs. */
+static void
+update_details (HarkCallRow *self)
+{
+  g_autoptr(GVariant) stats = NULL;
+  g_autoptr(GVariant) encrypted = NULL;
+  const char *codec = hark_dbus_call1_get_codec (self->call);
+  GString *text = g_string_new (NULL);
+  double sent = 0, received = 0, lost = 0, loss = 0, jitter = 0, rtt = 0;
+
+  g_string_append_printf (text, _("Codec: %s"),
+                          codec != NULL && *codec != '\0' ? codec : _("not negotiated yet"));
+  g_string_append_c (text, '\n');
+
+  encrypted = g_dbus_proxy_get_cached_property (G_DBUS_PROXY (self->call), "Encrypted");
+  if (encrypted != NULL && g_variant_is_of_type (encrypted, G_VARIANT_TYPE_BOOLEAN))
+    {
+      g_string_append (text, g_variant_get_boolean (encrypted) ? _("Audio encrypted (SRTP)")
+                                                               : _("Audio not encrypted"));
+      g_string_append_c (text, '\n');
+    }
+
+  stats = g_dbus_proxy_get_cached_property (G_DBUS_PROXY (self->call), "MediaStats");
+  if (stats == NULL || !g_variant_is_of_type (stats, G_VARIANT_TYPE_VARDICT) ||
+      g_variant_n_children (stats) == 0)
+    g_string_append (text, _("No statistics yet"));
+  else
+    {
+      if (lookup_number (stats, "packets-sent", &sent))
+        g_string_append_printf (text, _("Packets sent: %.0f\n"), sent);
+      if (lookup_number (stats, "packets-received", &received))
+        g_string_append_printf (text, _("Packets received: %.0f\n"), received);
+      if (lookup_number (stats, "packets-lost", &lost))
+        {
+          lookup_number (stats, "loss-percent", &loss);
+          /* Translators: packets lost and the share of them, e.g. "Lost: 3 (0.5 %)" */
+          g_string_append_printf (text, _("Lost: %.0f (%.1f %%)\n"), lost, loss);
+        }
+      if (lookup_number (stats, "jitter-ms", &jitter))
+        g_string_append_printf (text, _("Jitter: %.1f ms\n"), jitter);
+      if (lookup_number (stats, "rtt-ms", &rtt))
+        g_string_append_printf (text, _("Round trip: %.0f ms\n"), rtt);
+      if (text->len > 0 && text->str[text->len - 1] == '\n')
+        g_string_truncate (text, text->len - 1);
+    }
+
+  gtk_label_set_label (self->details_label, text->str);
+  g_string_free (text, TRUE);
+}
+
 /* A call that ends for a reason worth telling says so in a toast too: the row
  * itself leaves with the call object a few seconds later. */
 static void
@@ -228,6 +307,9 @@ update (HarkCallRow *self)
   gtk_widget_set_sensitive (GTK_WIDGET (self->keypad_button), !held);
 
   update_encryption (self, talking);
+  update_details (self);
+  if (!talking)
+    gtk_menu_button_popdown (self->details_button);
   update_timer (self);
   update_subtitle (self);
 
@@ -476,6 +558,8 @@ hark_call_row_class_init (HarkCallRowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, HarkCallRow, dtmf_label);
   gtk_widget_class_bind_template_child (widget_class, HarkCallRow, keypad_grid);
   gtk_widget_class_bind_template_child (widget_class, HarkCallRow, transfer_button);
+  gtk_widget_class_bind_template_child (widget_class, HarkCallRow, details_button);
+  gtk_widget_class_bind_template_child (widget_class, HarkCallRow, details_label);
   gtk_widget_class_bind_template_callback (widget_class, on_mute_toggled);
 
   gtk_widget_class_install_action (widget_class, "call.hold", NULL, hold_action);

@@ -26,6 +26,10 @@ struct _HarkCallsPage
   AdwEntryRow          *uri_row;
   AdwComboRow          *profile_row;
   GtkGrid              *keypad;
+  AdwPreferencesGroup  *recent_group;
+  GtkListBox           *recent_list;
+
+  HarkRecentCalls      *recent_calls;
 };
 
 G_DEFINE_FINAL_TYPE (HarkCallsPage, hark_calls_page, ADW_TYPE_BIN)
@@ -200,12 +204,128 @@ create_key (HarkCallsPage *self,
   return button;
 }
 
+/* Puts a recent call's address in the dialer, on the profile it went through
+ * when that profile still exists. */
+static void
+fill_dialer (HarkCallsPage  *self,
+             HarkRecentCall *recent)
+{
+  GListModel *profiles = self->client ? hark_client_get_profiles (self->client) : NULL;
+  guint n = profiles ? g_list_model_get_n_items (profiles) : 0;
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(GDBusObject) object = g_list_model_get_item (profiles, i);
+
+      if (g_strcmp0 (g_dbus_object_get_object_path (object),
+                     hark_recent_call_get_profile (recent)) == 0)
+        {
+          adw_combo_row_set_selected (self->profile_row, i);
+          break;
+        }
+    }
+
+  gtk_editable_set_text (GTK_EDITABLE (self->uri_row), hark_recent_call_get_uri (recent));
+  gtk_editable_set_position (GTK_EDITABLE (self->uri_row), -1);
+  gtk_widget_grab_focus (GTK_WIDGET (self->uri_row));
+}
+
+static void
+on_recent_row_activated (HarkCallsPage *self,
+                         GtkListBoxRow *row)
+{
+  HarkRecentCall *recent = g_object_get_data (G_OBJECT (row), "recent");
+
+  if (recent != NULL)
+    fill_dialer (self, recent);
+}
+
+static void
+on_call_back_clicked (GtkWidget *button)
+{
+  HarkCallsPage *self = g_object_get_data (G_OBJECT (button), "page");
+  HarkRecentCall *recent = g_object_get_data (G_OBJECT (button), "recent");
+
+  fill_dialer (self, recent);
+  gtk_widget_activate_action (GTK_WIDGET (self), "calls.dial", NULL);
+}
+
+static GtkWidget *
+create_recent_row (gpointer item,
+                   gpointer user_data)
+{
+  HarkCallsPage *self = user_data;
+  HarkRecentCall *recent = item;
+  const char *name = hark_recent_call_get_name (recent);
+  const char *uri = hark_recent_call_get_uri (recent);
+  const char *outcome = hark_recent_call_get_outcome (recent);
+  g_autofree char *subtitle = hark_recent_call_describe (recent);
+  GtkWidget *row = adw_action_row_new ();
+  GtkWidget *icon;
+  GtkWidget *button;
+  const char *icon_name;
+
+  if (g_strcmp0 (outcome, "missed") == 0)
+    icon_name = "call-missed-symbolic";
+  else
+    icon_name = hark_recent_call_is_incoming (recent) ? "call-incoming-symbolic"
+                                                       : "call-outgoing-symbolic";
+  icon = gtk_image_new_from_icon_name (icon_name);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (icon), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  hark_recent_call_is_incoming (recent) ? _("Incoming")
+                                                                        : _("Outgoing"), -1);
+  if (g_strcmp0 (outcome, "missed") == 0)
+    gtk_widget_add_css_class (icon, "error");
+
+  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), *name != '\0' ? name : uri);
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
+  adw_action_row_add_prefix (ADW_ACTION_ROW (row), icon);
+  gtk_widget_set_tooltip_text (row, uri);
+  gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), TRUE);
+  g_object_set_data_full (G_OBJECT (row), "recent", g_object_ref (recent), g_object_unref);
+
+  button = gtk_button_new_from_icon_name ("call-start-symbolic");
+  gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
+  gtk_widget_add_css_class (button, "flat");
+  gtk_widget_set_tooltip_text (button, _("Call Back"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("Call Back"), -1);
+  g_object_set_data (G_OBJECT (button), "page", self);
+  g_object_set_data_full (G_OBJECT (button), "recent", g_object_ref (recent), g_object_unref);
+  g_signal_connect (button, "clicked", G_CALLBACK (on_call_back_clicked), NULL);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), button);
+
+  return row;
+}
+
+static void
+on_recent_changed (HarkCallsPage *self)
+{
+  GListModel *model = hark_recent_calls_get_model (self->recent_calls);
+
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "calls.clear-recent",
+                                 g_list_model_get_n_items (model) > 0);
+}
+
+static void
+clear_recent_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *parameter)
+{
+  HarkCallsPage *self = HARK_CALLS_PAGE (widget);
+
+  if (self->recent_calls != NULL)
+    hark_recent_calls_clear (self->recent_calls);
+}
+
 static void
 hark_calls_page_dispose (GObject *object)
 {
   HarkCallsPage *self = HARK_CALLS_PAGE (object);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), HARK_TYPE_CALLS_PAGE);
+  g_clear_object (&self->recent_calls);
   g_clear_object (&self->client);
 
   G_OBJECT_CLASS (hark_calls_page_parent_class)->dispose (object);
@@ -226,16 +346,21 @@ hark_calls_page_class_init (HarkCallsPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, HarkCallsPage, uri_row);
   gtk_widget_class_bind_template_child (widget_class, HarkCallsPage, profile_row);
   gtk_widget_class_bind_template_child (widget_class, HarkCallsPage, keypad);
+  gtk_widget_class_bind_template_child (widget_class, HarkCallsPage, recent_group);
+  gtk_widget_class_bind_template_child (widget_class, HarkCallsPage, recent_list);
   gtk_widget_class_bind_template_callback (widget_class, on_uri_row_activated);
+  gtk_widget_class_bind_template_callback (widget_class, on_recent_row_activated);
   gtk_widget_class_bind_template_callback (widget_class, on_profile_row_selected);
 
   gtk_widget_class_install_action (widget_class, "calls.dial", NULL, dial_action);
+  gtk_widget_class_install_action (widget_class, "calls.clear-recent", NULL, clear_recent_action);
 }
 
 static void
 hark_calls_page_init (HarkCallsPage *self)
 {
   g_autoptr(GtkExpression) expression = NULL;
+  GtkWidget *placeholder;
 
   gtk_widget_init_template (GTK_WIDGET (self));
 
@@ -245,6 +370,36 @@ hark_calls_page_init (HarkCallsPage *self)
   expression = gtk_cclosure_expression_new (G_TYPE_STRING, NULL, 0, NULL,
                                             G_CALLBACK (profile_display_name), NULL, NULL);
   adw_combo_row_set_expression (self->profile_row, expression);
+
+  placeholder = gtk_label_new (_("No recent calls"));
+  gtk_widget_set_margin_top (placeholder, 18);
+  gtk_widget_set_margin_bottom (placeholder, 18);
+  gtk_widget_add_css_class (placeholder, "dim-label");
+  gtk_list_box_set_placeholder (self->recent_list, placeholder);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "calls.clear-recent", FALSE);
+}
+
+/**
+ * hark_calls_page_set_recent_calls:
+ * @recent_calls: (nullable): the call history to show
+ */
+void
+hark_calls_page_set_recent_calls (HarkCallsPage   *self,
+                                  HarkRecentCalls *recent_calls)
+{
+  g_return_if_fail (HARK_IS_CALLS_PAGE (self));
+  g_return_if_fail (self->recent_calls == NULL);
+
+  gtk_widget_set_visible (GTK_WIDGET (self->recent_group), recent_calls != NULL);
+  if (recent_calls == NULL)
+    return;
+
+  self->recent_calls = g_object_ref (recent_calls);
+  gtk_list_box_bind_model (self->recent_list, hark_recent_calls_get_model (recent_calls),
+                           create_recent_row, self, NULL);
+  g_signal_connect_object (hark_recent_calls_get_model (recent_calls), "items-changed",
+                           G_CALLBACK (on_recent_changed), self, G_CONNECT_SWAPPED);
+  on_recent_changed (self);
 }
 
 void

@@ -8,6 +8,7 @@
 #include <adwaita.h>
 
 #include "hark-client.h"
+#include "hark-recent-calls.h"
 
 G_BEGIN_DECLS
 
@@ -17,6 +18,8 @@ G_DECLARE_FINAL_TYPE (HarkCallsPage, hark_calls_page, HARK, CALLS_PAGE, AdwBin)
 
 void hark_calls_page_set_client         (HarkCallsPage *self,
                                          HarkClient    *client);
+void hark_calls_page_set_recent_calls  (HarkCallsPage   *self,
+                                         HarkRecentCalls *recent_calls);
 void hark_calls_page_focus_dialer       (HarkCallsPage *self,
                                          const char    *uri);
 void hark_calls_page_show_incoming_call (HarkCallsPage *self,

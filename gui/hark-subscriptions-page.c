@@ -15,11 +15,13 @@
 /**
  * HarkSubscriptionsPage:
  *
- * The Subscription1 objects in three lists: message-summary (voicemail
+ * The Subscription1 objects in four lists: message-summary (voicemail
  * waiting, with counts and a Call Voicemail button), presence watches (open or
- * closed and the note; add a URI, remove one) and every other subscription
- * with its last notification. Below, the user's own presence, sent to every
- * profile with Profile1.SetPresence().
+ * closed and the note; add a URI, remove one), the people who asked to see
+ * the user's presence (incoming presence SUBSCRIBEs: Allow / Deny while
+ * pending, Stop Sharing after) and every other subscription with its last
+ * notification. Also the user's own presence, sent to every profile with
+ * Profile1.SetPresence().
  */
 struct _HarkSubscriptionsPage
 {
@@ -28,15 +30,18 @@ struct _HarkSubscriptionsPage
   HarkClient     *client;
   GListModel     *voicemail;
   GListModel     *presence;
+  GListModel     *watchers;
   GListModel     *others;
   guint           new_messages;
 
   GtkListBox     *voicemail_list;
   GtkListBox     *presence_list;
+  GtkListBox     *watchers_list;
   GtkListBox     *others_list;
   AdwEntryRow    *watch_row;
   GtkSwitch      *available_switch;
   AdwEntryRow    *note_row;
+  GtkWidget      *watchers_group;
   GtkWidget      *others_group;
 };
 
@@ -53,6 +58,7 @@ static GParamSpec *properties[N_PROPS];
 typedef enum {
   KIND_VOICEMAIL,
   KIND_PRESENCE,
+  KIND_WATCHER,
   KIND_OTHER,
 } Kind;
 
@@ -72,6 +78,8 @@ kind_of (HarkDBusSubscription1 *sub)
     return KIND_VOICEMAIL;
   if (subscriber && g_strcmp0 (event, "presence") == 0)
     return KIND_PRESENCE;
+  if (!subscriber && g_strcmp0 (event, "presence") == 0)
+    return KIND_WATCHER;
   return KIND_OTHER;
 }
 
@@ -286,6 +294,50 @@ update_other_row (GtkWidget *row)
   gtk_widget_set_visible (button, subscriber && !ended);
 }
 
+/* Someone who subscribed to our presence: asking (pending), seeing it, or gone. */
+static void
+update_watcher_row (GtkWidget *row)
+{
+  HarkSubscriptionsPage *self = g_object_get_data (G_OBJECT (row), "page");
+  HarkDBusSubscription1 *sub = row_subscription (row);
+  GtkWidget *allow = g_object_get_data (G_OBJECT (row), "allow");
+  GtkWidget *deny = g_object_get_data (G_OBJECT (row), "deny");
+  GtkWidget *stop = g_object_get_data (G_OBJECT (row), "button");
+  const char *state = hark_dbus_subscription1_get_state (sub);
+  const char *reason = hark_dbus_subscription1_get_state_reason (sub);
+  const char *uri = hark_dbus_subscription1_get_uri (sub);
+  gboolean pending = g_strcmp0 (state, "pending") == 0;
+  gboolean active = g_strcmp0 (state, "active") == 0;
+  g_autofree char *name = profile_name (self, hark_dbus_subscription1_get_profile (sub));
+  g_autofree char *title = NULL;
+  g_autofree char *subtitle = NULL;
+
+  if (pending)
+    /* Translators: %s is a SIP address, e.g. "sip:bob@example.org wants to see your status" */
+    title = g_strdup_printf (_("%s wants to see your status"), uri);
+  else
+    /* Translators: %s is a SIP address */
+    title = g_strdup_printf (_("%s sees your status"), uri);
+
+  if (pending)
+    subtitle = name != NULL
+      /* Translators: %s is the name of a profile (account) */
+      ? g_strdup_printf (_("Asked on your profile “%s”"), name)
+      : g_strdup (_("Waiting for your answer"));
+  else if (active)
+    subtitle = g_strdup (_("Allowed"));
+  else if (g_strcmp0 (reason, "rejected") == 0)
+    subtitle = g_strdup (_("Denied"));
+  else
+    subtitle = describe_state (sub);
+
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle != NULL ? subtitle : "");
+  gtk_widget_set_visible (allow, pending);
+  gtk_widget_set_visible (deny, pending);
+  gtk_widget_set_visible (stop, active);
+}
+
 static void
 method_cb (GObject      *source,
            GAsyncResult *result,
@@ -305,6 +357,47 @@ on_unsubscribe_clicked (GtkWidget *row)
 {
   g_dbus_proxy_call (G_DBUS_PROXY (row_subscription (row)), "Unsubscribe", NULL,
                      G_DBUS_CALL_FLAGS_NONE, -1, NULL, method_cb, g_object_ref (row));
+}
+
+static void
+on_allow_clicked (GtkWidget *row)
+{
+  g_dbus_proxy_call (G_DBUS_PROXY (row_subscription (row)), "Accept", NULL,
+                     G_DBUS_CALL_FLAGS_NONE, -1, NULL, method_cb, g_object_ref (row));
+}
+
+static void
+on_deny_clicked (GtkWidget *row)
+{
+  /* 603 Decline: the person said no. */
+  g_dbus_proxy_call (G_DBUS_PROXY (row_subscription (row)), "Reject", g_variant_new ("(u)", 603),
+                     G_DBUS_CALL_FLAGS_NONE, -1, NULL, method_cb, g_object_ref (row));
+}
+
+static void
+on_stop_sharing_clicked (GtkWidget *row)
+{
+  g_autoptr(GVariantDict) options = g_variant_dict_new (NULL);
+
+  /* "rejected" (RFC 6665): not allowed, so the watcher should not try again. */
+  g_variant_dict_insert (options, "reason", "s", "rejected");
+  g_dbus_proxy_call (G_DBUS_PROXY (row_subscription (row)), "Terminate",
+                     g_variant_new ("(@a{sv})", g_variant_dict_end (options)),
+                     G_DBUS_CALL_FLAGS_NONE, -1, NULL, method_cb, g_object_ref (row));
+}
+
+static GtkWidget *
+row_button (GtkWidget  *row,
+            const char *mnemonic,
+            GCallback   clicked)
+{
+  GtkWidget *button = gtk_button_new_with_mnemonic (mnemonic);
+
+  gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
+  g_signal_connect_swapped (button, "clicked", clicked, row);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), button);
+
+  return button;
 }
 
 static void
@@ -384,6 +477,19 @@ new_row (HarkSubscriptionsPage *self,
       g_signal_connect_swapped (button, "clicked", G_CALLBACK (on_unsubscribe_clicked), row);
       update = G_CALLBACK (update_presence_row);
       break;
+    case KIND_WATCHER:
+      {
+        GtkWidget *deny = row_button (row, _("_Deny"), G_CALLBACK (on_deny_clicked));
+        GtkWidget *allow = row_button (row, _("_Allow"), G_CALLBACK (on_allow_clicked));
+
+        gtk_widget_add_css_class (allow, "suggested-action");
+        g_object_set_data (G_OBJECT (row), "allow", allow);
+        g_object_set_data (G_OBJECT (row), "deny", deny);
+        button = gtk_button_new_with_mnemonic (_("_Stop Sharing"));
+        g_signal_connect_swapped (button, "clicked", G_CALLBACK (on_stop_sharing_clicked), row);
+        update = G_CALLBACK (update_watcher_row);
+      }
+      break;
     case KIND_OTHER:
     default:
       button = gtk_button_new_with_mnemonic (_("_Unsubscribe"));
@@ -416,6 +522,19 @@ create_presence_row (gpointer item,
                      gpointer user_data)
 {
   return new_row (user_data, item, KIND_PRESENCE);
+}
+
+static GtkWidget *
+create_watcher_row (gpointer item,
+                    gpointer user_data)
+{
+  return new_row (user_data, item, KIND_WATCHER);
+}
+
+static void
+on_watchers_changed (HarkSubscriptionsPage *self)
+{
+  gtk_widget_set_visible (self->watchers_group, g_list_model_get_n_items (self->watchers) > 0);
 }
 
 static GtkWidget *
@@ -512,6 +631,7 @@ hark_subscriptions_page_dispose (GObject *object)
   gtk_widget_dispose_template (GTK_WIDGET (self), HARK_TYPE_SUBSCRIPTIONS_PAGE);
   g_clear_object (&self->voicemail);
   g_clear_object (&self->presence);
+  g_clear_object (&self->watchers);
   g_clear_object (&self->others);
   g_clear_object (&self->client);
 
@@ -559,10 +679,12 @@ hark_subscriptions_page_class_init (HarkSubscriptionsPageClass *klass)
                                                "/io/github/hark/Hark/hark-subscriptions-page.ui");
   gtk_widget_class_bind_template_child (widget_class, HarkSubscriptionsPage, voicemail_list);
   gtk_widget_class_bind_template_child (widget_class, HarkSubscriptionsPage, presence_list);
+  gtk_widget_class_bind_template_child (widget_class, HarkSubscriptionsPage, watchers_list);
   gtk_widget_class_bind_template_child (widget_class, HarkSubscriptionsPage, others_list);
   gtk_widget_class_bind_template_child (widget_class, HarkSubscriptionsPage, watch_row);
   gtk_widget_class_bind_template_child (widget_class, HarkSubscriptionsPage, available_switch);
   gtk_widget_class_bind_template_child (widget_class, HarkSubscriptionsPage, note_row);
+  gtk_widget_class_bind_template_child (widget_class, HarkSubscriptionsPage, watchers_group);
   gtk_widget_class_bind_template_child (widget_class, HarkSubscriptionsPage, others_group);
   gtk_widget_class_bind_template_callback (widget_class, on_watch_row_apply);
   gtk_widget_class_bind_template_callback (widget_class, on_presence_changed);
@@ -603,16 +725,21 @@ hark_subscriptions_page_set_client (HarkSubscriptionsPage *self,
   subscriptions = hark_client_get_subscriptions (client);
   self->voicemail = filtered (subscriptions, KIND_VOICEMAIL);
   self->presence = filtered (subscriptions, KIND_PRESENCE);
+  self->watchers = filtered (subscriptions, KIND_WATCHER);
   self->others = filtered (subscriptions, KIND_OTHER);
 
   gtk_list_box_bind_model (self->voicemail_list, self->voicemail, create_voicemail_row, self, NULL);
   gtk_list_box_bind_model (self->presence_list, self->presence, create_presence_row, self, NULL);
+  gtk_list_box_bind_model (self->watchers_list, self->watchers, create_watcher_row, self, NULL);
   gtk_list_box_bind_model (self->others_list, self->others, create_other_row, self, NULL);
 
   g_signal_connect_object (self->voicemail, "items-changed", G_CALLBACK (update_new_messages),
                            self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->others, "items-changed", G_CALLBACK (on_others_changed), self,
                            G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->watchers, "items-changed", G_CALLBACK (on_watchers_changed), self,
+                           G_CONNECT_SWAPPED);
+  on_watchers_changed (self);
   on_others_changed (self);
 }
 

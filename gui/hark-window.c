@@ -208,6 +208,8 @@ hark_window_new (HarkApplication *application)
   g_signal_connect (self, "close-request", G_CALLBACK (on_close_request), NULL);
   self->client = g_object_ref (hark_application_get_client (application));
   hark_calls_page_set_client (self->calls_page, self->client);
+  hark_calls_page_set_recent_calls (self->calls_page,
+                                    hark_application_get_recent_calls (application));
   hark_profiles_page_set_client (self->profiles_page, self->client);
   hark_subscriptions_page_set_client (self->subscriptions_page, self->client);
   g_signal_connect_object (self->subscriptions_page, "notify::new-messages",

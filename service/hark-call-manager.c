@@ -13,6 +13,9 @@
 #include "config.h"
 
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include <sofia-sip/nta_tag.h>
 #include <sofia-sip/nua.h>
@@ -64,6 +67,14 @@ remove_call_cb (gpointer user_data)
   g_signal_handlers_disconnect_by_data (call, self);
   /* Drops the last reference: the call frees its handle and SDP. */
   g_hash_table_remove (self->calls, call);
+
+#ifdef __GLIBC__
+  /* Each call's pipeline ran threads with their own malloc arenas; glibc
+   * keeps what they freed. With no call left, give it back to the system,
+   * or the daemon stays at the size of its busiest moment (bench/calls). */
+  if (g_hash_table_size (self->calls) == 0)
+    malloc_trim (0);
+#endif
 
   return G_SOURCE_REMOVE;
 }
@@ -159,9 +170,14 @@ on_incoming_request (HarkSipAgent    *agent,
 
   profile = hark_profile_store_lookup (self->profiles, profile_path, NULL);
   if (profile != NULL)
-    hark_call_set_auto_answer (call,
-                               hark_dbus_profile1_get_auto_answer (
-                                 hark_profile_get_iface (profile)));
+    {
+      hark_call_set_auto_answer (call,
+                                 hark_dbus_profile1_get_auto_answer (
+                                   hark_profile_get_iface (profile)));
+      hark_call_set_media_encryption (call,
+                                      hark_dbus_profile1_get_media_encryption (
+                                        hark_profile_get_iface (profile)));
+    }
   hark_call_start (call);
 
   g_debug ("Incoming call %s for %s", hark_call_get_object_path (call), profile_path);
@@ -425,6 +441,8 @@ place_call (HarkCallManager  *self,
   call = hark_call_new_outgoing (agent, &setup, error);
   if (call == NULL)
     return NULL;
+  hark_call_set_media_encryption (call, hark_dbus_profile1_get_media_encryption (
+                                          hark_profile_get_iface (profile)));
 
   add_call (self, call);
   return g_steal_pointer (&call);

@@ -43,6 +43,7 @@
 #include "hark-uri.h"
 #include "sip/hark-sip-sdp.h"
 #include "media/hark-media-session.h"
+#include "media/hark-media-settings.h"
 
 /* How long a challenged call waits for Authenticate() before it ends */
 #define AUTH_WAIT_SECONDS 30
@@ -84,7 +85,9 @@ struct _HarkCall
   nua_handle_t           *nh;            /* NULL once destroyed or handed back */
   gboolean                incoming;
   char                   *local_sdp;
-  char                   *remote_target;  /* for traces of what we send */
+  char                   *remote_offer;   /* the INVITE's SDP, answered by Accept() */
+  HarkCallMediaEncryption media_encryption;
+  gboolean                srtp_refused;   /* "required", agreed without SRTP: BYE */
   char                   *request_uri;
 
   /* Outgoing INVITE, sent by hark_call_start() */
@@ -524,6 +527,18 @@ on_media_dtmf_received (HarkMediaSession *media,
 }
 
 static void
+on_media_stats (HarkMediaSession *media,
+                GParamSpec       *pspec,
+                HarkCall         *self)
+{
+  g_autoptr(GVariant) stats = NULL;
+
+  g_object_get (media, "stats", &stats, NULL);
+  if (stats != NULL)
+    hark_dbus_call1_set_media_stats (self->iface, stats);
+}
+
+static void
 on_media_error (HarkMediaSession *media,
                 const GError     *error,
                 HarkCall         *self)
@@ -543,8 +558,14 @@ media_params_from_sdp (HarkCall        *self,
 
   if (!hark_sip_sdp_get_audio (local_sdp, remote_sdp, local_is_answer, &audio))
     return FALSE;
+  /* Never plain RTP on an RTP/SAVP stream, nor when the profile requires
+   * SRTP (handle_i_state() ends such a call). */
+  if (audio.srtp_suite == NULL &&
+      (audio.savp || self->media_encryption == HARK_CALL_MEDIA_ENCRYPTION_REQUIRED))
+    return FALSE;
 
   hark_media_params_init (params);
+  hark_media_params_load_settings (params);
   if (self->media_ports != NULL)
     params->ports = hark_media_ports_copy (self->media_ports);
   params->remote_address = g_steal_pointer (&audio.address);
@@ -600,6 +621,7 @@ media_started_cb (GObject      *source,
     hark_dbus_call1_set_encrypted (self->iface, hark_media_session_get_encrypted (media));
   g_signal_connect (media, "dtmf-received", G_CALLBACK (on_media_dtmf_received), self);
   g_signal_connect (media, "error", G_CALLBACK (on_media_error), self);
+  g_signal_connect (media, "notify::stats", G_CALLBACK (on_media_stats), self);
   hark_media_session_set_muted (media, hark_dbus_call1_get_muted (self->iface));
   if (self->media_update_due)
     {
@@ -782,62 +804,6 @@ update_dialog_ids (HarkCall    *self,
   hark_dialog_update_ids (self->dialog, call_id, local_tag, remote_tag);
 }
 
-/* What we send is traced from what we asked nua to send: nua gives no copy
- * of its outgoing messages, so Via, CSeq and the like are not known here. */
-static void
-trace_out (HarkCall   *self,
-           const char *start_line,
-           const char *reason,
-           const char *headers)
-{
-  GVariantBuilder builder;
-  const char *call_id = hark_dialog_get_call_id (self->dialog);
-  g_auto(GStrv) lines = NULL;
-
-  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a{ss}"));
-  if (call_id != NULL && *call_id != '\0')
-    g_variant_builder_add (&builder, "{ss}", "Call-ID", call_id);
-  if (reason != NULL)
-    g_variant_builder_add (&builder, "{ss}", "Reason", reason);
-
-  lines = g_strsplit (headers ? headers : "", "\r\n", -1);
-  for (guint i = 0; lines[i] != NULL; i++)
-    {
-      char *colon = strchr (lines[i], ':');
-
-      if (colon == NULL)
-        continue;
-      *colon = '\0';
-      g_variant_builder_add (&builder, "{ss}", lines[i], g_strchug (colon + 1));
-    }
-
-  hark_dialog_trace (self->dialog, "out", start_line, g_variant_builder_end (&builder));
-}
-
-static void
-trace_out_request (HarkCall   *self,
-                   const char *method,
-                   const char *uri,
-                   const char *reason,
-                   const char *headers)
-{
-  g_autofree char *line = g_strdup_printf ("%s %s SIP/2.0", method, uri ? uri : "");
-
-  trace_out (self, line, reason, headers);
-}
-
-static void
-trace_out_response (HarkCall   *self,
-                    int         status,
-                    const char *reason,
-                    const char *headers)
-{
-  const char *phrase = sip_status_phrase (status);
-  g_autofree char *line = g_strdup_printf ("SIP/2.0 %03d %s", status, phrase ? phrase : "");
-
-  trace_out (self, line, reason, headers);
-}
-
 /* ------------------------------------------------------------------------ */
 /* Requests we answer ourselves                                              */
 
@@ -857,7 +823,6 @@ info_answer_delay_ms (void)
 typedef struct {
   HarkCall          *call;       /* unowned: the call owns the list */
   nua_saved_event_t  saved[1];
-  char              *cseq;       /* "N METHOD", for the traces */
   guint              answer_id;
 } PendingRequest;
 
@@ -868,7 +833,6 @@ pending_request_free (gpointer data)
 
   g_clear_handle_id (&pending->answer_id, g_source_remove);
   nua_destroy_event (pending->saved);
-  g_free (pending->cseq);
   g_free (pending);
 }
 
@@ -883,15 +847,11 @@ answer_pending_request (HarkCall       *self,
 
   if (self->nh != NULL)
     {
-      g_autofree char *traced = g_strdup_printf ("CSeq: %s\r\n%s", pending->cseq,
-                                                 headers ? headers : "");
-
       nua_respond (self->nh, status, phrase ? phrase : "",
                    NUTAG_WITH_SAVED (pending->saved),
                    TAG_IF (reason != NULL, SIPTAG_REASON_STR (reason)),
                    TAG_IF (headers != NULL, SIPTAG_HEADER_STR (headers)),
                    TAG_END ());
-      trace_out_response (self, status, reason, traced);
     }
   g_ptr_array_remove (self->pending_requests, pending);
 }
@@ -969,9 +929,6 @@ handle_i_info (HarkCall    *self,
 
   pending = g_new0 (PendingRequest, 1);
   pending->call = self;
-  pending->cseq = sip->sip_cseq != NULL
-                  ? g_strdup_printf ("%u %s", sip->sip_cseq->cs_seq, sip->sip_cseq->cs_method_name)
-                  : g_strdup ("0 INFO");
   nua_save_event (nua, pending->saved);
   g_ptr_array_add (self->pending_requests, pending);
 
@@ -1015,7 +972,6 @@ send_bye (HarkCall   *self,
            TAG_IF (reason != NULL, SIPTAG_REASON_STR (reason)),
            TAG_IF (headers != NULL, SIPTAG_HEADER_STR (headers)),
            TAG_END ());
-  trace_out_request (self, "BYE", self->remote_target, reason, headers);
 }
 
 static void
@@ -1037,7 +993,6 @@ send_final_response (HarkCall   *self,
                TAG_IF (reason != NULL, SIPTAG_REASON_STR (reason)),
                TAG_IF (headers != NULL, SIPTAG_HEADER_STR (headers)),
                TAG_END ());
-  trace_out_response (self, status, reason, headers);
 }
 
 static gboolean
@@ -1108,7 +1063,6 @@ hark_call_hangup (HarkCall  *self,
                   TAG_IF (parsed.reason != NULL, SIPTAG_REASON_STR (parsed.reason)),
                   TAG_IF (parsed.headers != NULL, SIPTAG_HEADER_STR (parsed.headers)),
                   TAG_END ());
-      trace_out_request (self, "CANCEL", self->request_uri, parsed.reason, parsed.headers);
       g_free (self->bye_reason);
       self->bye_reason = g_strdup (parsed.reason);
       g_free (self->bye_headers);
@@ -1156,7 +1110,6 @@ send_credentials (HarkCall   *self,
   self->waiting_for_credentials = FALSE;
   g_clear_handle_id (&self->auth_wait_id, g_source_remove);
   nua_authenticate (self->nh, NUTAG_AUTH (filled ? filled : credentials), TAG_END ());
-  trace_out_request (self, "INVITE", self->request_uri, NULL, self->extra_headers);
 
   if (filled != NULL)
     explicit_bzero (filled, strlen (filled));
@@ -1271,7 +1224,6 @@ send_reinvite (HarkCall *self)
               SOATAG_HOLD (self->local_hold ? "audio" : NULL),
               TAG_IF (self->contact_user != NULL, NUTAG_M_USERNAME (self->contact_user)),
               TAG_END ());
-  trace_out_request (self, "INVITE", self->remote_target, NULL, NULL);
 }
 
 static gboolean
@@ -1335,9 +1287,7 @@ handle_r_invite (HarkCall    *self,
       /* A re-INVITE's answer: the call goes on whatever it says. */
       self->reinvite_pending = FALSE;
       self->reinvite_glares = 0;
-      if (status >= 200 && status < 300)
-        trace_out_request (self, "ACK", self->remote_target, NULL, NULL);
-      else
+      if (status < 200 || status >= 300)
         {
           /* Refused (488, 491 again after our retries, 487 when a BYE
            * crossed it…): the streams stay
@@ -1357,10 +1307,7 @@ handle_r_invite (HarkCall    *self,
   set_status_code (self, status);
 
   if (status >= 200 && status < 300)
-    {
-      trace_out_request (self, "ACK", self->remote_target, NULL, NULL);
-      return;
-    }
+    return;
 
   if (self->end_reason == NULL || !(self->cancel_sent && status == 487))
     self->end_reason = reason_for_status (status);
@@ -1386,6 +1333,20 @@ update_hold_state (HarkCall *self)
     set_state (self, "held", is_established (self) ? NULL : "answered");
   else
     set_state (self, "active", "answered");
+}
+
+/* media-encryption "required": an offer/answer that agreed on audio
+ * without SRTP. */
+static gboolean
+srtp_missing (HarkCall *self,
+              gboolean  local_is_answer)
+{
+  g_auto(HarkSipSdpAudio) audio = { 0, };
+
+  return self->media_encryption == HARK_CALL_MEDIA_ENCRYPTION_REQUIRED &&
+         hark_sip_sdp_get_audio (self->last_local_sdp, self->last_remote_sdp, local_is_answer,
+                                 &audio) &&
+         audio.srtp_suite == NULL;
 }
 
 static void
@@ -1428,7 +1389,18 @@ handle_i_state (HarkCall    *self,
     }
   if ((answer_recv || answer_sent) && callstate != nua_callstate_terminating &&
       callstate != nua_callstate_terminated)
-    update_media (self, self->last_local_sdp, self->last_remote_sdp, answer_sent);
+    {
+      if (srtp_missing (self, answer_sent))
+        {
+          /* No media starts; the call ends with BYE once it may (below). */
+          g_debug ("%s: the peer's answer has no SRTP, which the profile requires",
+                   self->object_path);
+          self->srtp_refused = TRUE;
+          self->end_reason = "encryption-mismatch";
+        }
+      else
+        update_media (self, self->last_local_sdp, self->last_remote_sdp, answer_sent);
+    }
 
   update_dialog_ids (self, sip);
 
@@ -1453,6 +1425,13 @@ handle_i_state (HarkCall    *self,
         {
           if (callstate == nua_callstate_ready)
             send_bye (self, self->bye_reason, self->bye_headers);
+          return;
+        }
+      if (self->srtp_refused && !self->bye_sent)
+        {
+          /* RFC 3326: the BYE says why, as the 488 an offer would get. */
+          if (callstate == nua_callstate_ready)
+            send_bye (self, "SIP;cause=488;text=\"SRTP required\"", NULL);
           return;
         }
       if (!self->bye_sent && callstate == nua_callstate_ready)
@@ -1492,20 +1471,6 @@ call_from_refer_usage (gpointer usage)
   return (HarkCall *) ((char *) usage - G_STRUCT_OFFSET (HarkCall, refer_running));
 }
 
-static void
-trace_out_notify (HarkCall   *self,
-                  gboolean    final)
-{
-  g_autofree char *headers = g_strdup_printf ("Event: %s\r\n"
-                                              "Subscription-State: %s\r\n"
-                                              "Content-Type: message/sipfrag;version=2.0\r\n",
-                                              self->refer_event ? self->refer_event : "refer",
-                                              final ? "terminated;reason=noresource"
-                                              : "active");
-
-  trace_out_request (self, "NOTIFY", self->remote_target, NULL, headers);
-}
-
 /* The transferee's report to the transferor: a NOTIFY whose body is the
  * status line of the call we placed (RFC 3515 section 2.4.5). */
 static void
@@ -1528,7 +1493,6 @@ send_refer_notify (HarkCall *self,
               SIPTAG_PAYLOAD_STR (frag),
               TAG_IF (headers != NULL, SIPTAG_HEADER_STR (headers)),
               TAG_END ());
-  trace_out_notify (self, final);
 }
 
 static void
@@ -1623,7 +1587,6 @@ refer_terminate_cb (gpointer   usage,
                        SIPTAG_EVENT_STR (self->refer_event ? self->refer_event : "refer"),
                        TAG_IF (parsed.headers != NULL, SIPTAG_HEADER_STR (parsed.headers)),
                        TAG_END ());
-      trace_out_request (self, "SUBSCRIBE", self->remote_target, NULL, "Expires: 0\r\n");
       if (self->refer_linger_id == 0)
         self->refer_linger_id = g_timeout_add_seconds (REFER_LINGER_SECONDS, refer_linger_cb,
                                                        self);
@@ -1676,7 +1639,6 @@ handle_i_refer (HarkCall    *self,
   char *uri;
 
   tl_gets (tags, NUTAG_REFER_EVENT_REF (event), TAG_END ());
-  trace_out_response (self, status, NULL, NULL);
   if (status >= 300 || sip == NULL)
     return;
 
@@ -1692,7 +1654,6 @@ handle_i_refer (HarkCall    *self,
                   SIPTAG_CONTENT_TYPE_STR ("message/sipfrag;version=2.0"),
                   SIPTAG_PAYLOAD_STR ("SIP/2.0 603 Declined\r\n"),
                   TAG_END ());
-      trace_out_notify (self, TRUE);
       g_free (self->refer_event);
       self->refer_event = g_steal_pointer (&saved);
       return;
@@ -1773,9 +1734,6 @@ handle_i_notify (HarkCall    *self,
   tl_gets (tags, NUTAG_SUBSTATE_REF (substate), TAG_END ());
   if (!self->refer_running || self->refer_notifier)
     return;
-
-  if (sip != NULL)
-    trace_out_response (self, status, NULL, NULL);
 
   frag = sipfrag_status (sip);
   if (frag >= 200 && frag < 300)
@@ -1877,24 +1835,13 @@ call_event_cb (HarkSipAgent *agent,
   if (self->released || nh != self->nh)
     return;
 
+  /* Dialog1.Trace shows what went over the wire (hark-dialog.c) */
   if (sip != NULL && event_brings_message (event))
-    {
-      hark_dialog_trace_sip (self->dialog, "in", sip);
-      update_dialog_ids (self, sip);
-    }
+    update_dialog_ids (self, sip);
 
   switch (event)
     {
     case nua_r_invite:
-      if (sip != NULL && sip->sip_contact != NULL && status >= 101 && status < 300)
-        {
-          su_home_t home[1] = { SU_HOME_INIT (home) };
-          char *target = url_as_string (home, sip->sip_contact->m_url);
-
-          g_free (self->remote_target);
-          self->remote_target = target ? g_utf8_make_valid (target, -1) : NULL;
-          su_home_deinit (home);
-        }
       handle_r_invite (self, status, sip, tags);
       break;
 
@@ -1905,7 +1852,6 @@ call_event_cb (HarkSipAgent *agent,
     case nua_i_bye:
       /* nua answers 200 OK, and 487 to anything still pending (RFC 3261
        * section 15.1.2). */
-      trace_out_response (self, 200, NULL, NULL);
       /* The transferor hangs up once we follow its REFER, or once it
        * heard our new call was answered. */
       if (self->end_reason == NULL || !self->bye_sent)
@@ -1942,8 +1888,6 @@ call_event_cb (HarkSipAgent *agent,
       break;
 
     case nua_i_cancel:
-      trace_out_response (self, 200, NULL, NULL);
-      trace_out_response (self, 487, NULL, NULL);
       self->end_reason = "cancelled";
       set_status_code (self, 487);
       break;
@@ -1951,8 +1895,6 @@ call_event_cb (HarkSipAgent *agent,
     case nua_i_invite:
       /* A re-INVITE (the first INVITE made the call): soa answers it inside
        * nua; the hold state follows from nua_i_state. */
-      if (status < 300)
-        trace_out_response (self, 200, NULL, NULL);
       break;
 
     case nua_i_ack:
@@ -1974,7 +1916,6 @@ call_event_cb (HarkSipAgent *agent,
           self->bye_sent = TRUE;
           set_state (self, "terminating", NULL);
           hark_dialog_set_state (self->dialog, "terminating");
-          trace_out_request (self, "BYE", self->remote_target, NULL, NULL);
         }
       break;
 
@@ -2058,7 +1999,6 @@ hark_call_accept (HarkCall  *self,
                TAG_IF (self->contact_user != NULL, NUTAG_M_USERNAME (self->contact_user)),
                TAG_IF (parsed.headers != NULL, SIPTAG_HEADER_STR (parsed.headers)),
                TAG_END ());
-  trace_out_response (self, 200, NULL, parsed.headers);
   set_state (self, "active", "answered");
   return TRUE;
 }
@@ -2108,6 +2048,27 @@ hark_call_set_auto_answer (HarkCall *self,
   self->auto_answer_ms = delay_ms;
   if (delay_ms > 0 && self->incoming && !self->ended)
     self->auto_answer_id = g_timeout_add (delay_ms, auto_answer_cb, self);
+}
+
+/**
+ * hark_call_set_media_encryption:
+ * @setting: the profile's "media-encryption": "none", "optional" (the
+ *   default) or "required"
+ *
+ * Call before hark_call_start(), which writes the offer or answer.
+ */
+void
+hark_call_set_media_encryption (HarkCall   *self,
+                                const char *setting)
+{
+  g_return_if_fail (HARK_IS_CALL (self));
+
+  if (g_strcmp0 (setting, "none") == 0)
+    self->media_encryption = HARK_CALL_MEDIA_ENCRYPTION_NONE;
+  else if (g_strcmp0 (setting, "required") == 0)
+    self->media_encryption = HARK_CALL_MEDIA_ENCRYPTION_REQUIRED;
+  else
+    self->media_encryption = HARK_CALL_MEDIA_ENCRYPTION_OPTIONAL;
 }
 
 static gboolean
@@ -2273,7 +2234,6 @@ handle_transfer (HarkDBusCall1 *iface, GDBusMethodInvocation *invocation,
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *refer_to = NULL;
-  g_autofree char *trace = NULL;
 
   if (!check_not_ended (self, &error))
     return return_error (invocation, error);
@@ -2299,8 +2259,6 @@ handle_transfer (HarkDBusCall1 *iface, GDBusMethodInvocation *invocation,
              SIPTAG_REFER_TO_STR (refer_to),
              TAG_IF (self->contact_user != NULL, NUTAG_M_USERNAME (self->contact_user)),
              TAG_END ());
-  trace = g_strdup_printf ("Refer-To: %s\r\n", refer_to);
-  trace_out_request (self, "REFER", self->remote_target, NULL, trace);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -2414,9 +2372,9 @@ hark_call_finalize (GObject *object)
   g_free (self->object_path);
   g_clear_pointer (&self->pending_requests, g_ptr_array_unref);
   g_free (self->local_sdp);
+  g_free (self->remote_offer);
   g_free (self->last_local_sdp);
   g_free (self->last_remote_sdp);
-  g_free (self->remote_target);
   g_free (self->request_uri);
   g_free (self->extra_headers);
   g_free (self->contact);
@@ -2473,6 +2431,7 @@ hark_call_init (HarkCall *self)
   self->cancellable = g_cancellable_new ();
   self->pending_requests = g_ptr_array_new_with_free_func (pending_request_free);
   self->audio_mode = SOA_ACTIVE_SENDRECV;
+  self->media_encryption = HARK_CALL_MEDIA_ENCRYPTION_OPTIONAL;
   self->dialog = hark_dialog_new ();
   self->iface = hark_dbus_call1_skeleton_new ();
   g_object_set (self->iface,
@@ -2498,6 +2457,8 @@ hark_call_init (HarkCall *self)
   hark_dialog_add_usage (self->dialog, self->object_path, dialog_terminate_cb, self);
 }
 
+/* The SDP itself is written by hark_call_start(), once the profile's
+ * media-encryption is known. */
 static gboolean
 make_local_sdp (HarkCall  *self,
                 GError   **error)
@@ -2510,7 +2471,63 @@ make_local_sdp (HarkCall  *self,
     return FALSE;
   /* GStreamer's first start takes a while: begin it while the call rings. */
   hark_media_preload ();
-  self->local_sdp = hark_sip_sdp_make_local (address, self->media_ports->rtp_port);
+  return TRUE;
+}
+
+/* Our offer (an outgoing call, or an INVITE without SDP): SDES in RTP/AVP
+ * when optional, so that peers without SRTP still answer; RTP/SAVP when
+ * required. */
+static gboolean
+write_offer (HarkCall  *self,
+             GError   **error)
+{
+  const char *address = hark_sip_agent_get_address (self->agent);
+  g_autofree char *key = NULL;
+
+  if (self->media_encryption != HARK_CALL_MEDIA_ENCRYPTION_NONE &&
+      (key = hark_media_srtp_make_key (error)) == NULL)
+    return FALSE;
+  self->local_sdp = hark_sip_sdp_make_local_full (
+    address, self->media_ports->rtp_port, key,
+    self->media_encryption == HARK_CALL_MEDIA_ENCRYPTION_REQUIRED);
+  if (key != NULL)
+    explicit_bzero (key, strlen (key));
+  return TRUE;
+}
+
+/* Our answer to the INVITE's offer: soa copies our a=crypto line into it,
+ * so the line must carry the tag and suite we accept, with a key of ours
+ * (RFC 4568 section 5.1.2), on the offer's transport. FALSE when the
+ * profile's media-encryption cannot meet the offer: the call is refused
+ * with 488. */
+static gboolean
+write_answer (HarkCall  *self,
+              GError   **error)
+{
+  const char *address = hark_sip_agent_get_address (self->agent);
+  g_auto(HarkSipSdpOffer) offer = { 0, };
+  g_autofree char *key = NULL;
+  gboolean take_srtp;
+
+  hark_sip_sdp_read_offer (self->remote_offer, &offer);
+  take_srtp = self->media_encryption != HARK_CALL_MEDIA_ENCRYPTION_NONE &&
+              offer.crypto_suite != NULL;
+  if (offer.has_audio && !take_srtp &&
+      (offer.savp || self->media_encryption == HARK_CALL_MEDIA_ENCRYPTION_REQUIRED))
+    {
+      g_set_error (error, HARK_ERROR, HARK_ERROR_NOT_SUPPORTED,
+                   offer.savp ? "the offer requires SRTP, which the profile does not use"
+                              : "the profile requires SRTP, which the offer does not have");
+      return FALSE;
+    }
+
+  if (take_srtp && (key = hark_media_srtp_make_key (error)) == NULL)
+    return FALSE;
+  self->local_sdp = hark_sip_sdp_make_local_crypto (address, self->media_ports->rtp_port,
+                                                    offer.crypto_tag, offer.crypto_suite,
+                                                    key, offer.savp);
+  if (key != NULL)
+    explicit_bzero (key, strlen (key));
   return TRUE;
 }
 
@@ -2564,7 +2581,6 @@ hark_call_new_outgoing (HarkSipAgent         *agent,
   self->agent = g_object_ref (agent);
   self->incoming = FALSE;
   self->request_uri = g_strdup (setup->request_uri ? setup->request_uri : setup->remote_uri);
-  self->remote_target = g_strdup (self->request_uri);
   self->extra_headers = g_steal_pointer (&parsed.headers);
   self->auth = g_steal_pointer (&parsed.auth);
   self->contact = g_strdup (setup->contact);
@@ -2643,20 +2659,18 @@ hark_call_new_incoming (HarkSipAgent *agent,
     }
   if (sip->sip_to != NULL)
     set_text (self, "local-uri", url_as_string (home, sip->sip_to->a_url));
-  if (sip->sip_contact != NULL)
-    self->remote_target = g_utf8_make_valid (url_as_string (home, sip->sip_contact->m_url), -1);
   if (sip->sip_request != NULL && sip->sip_request->rq_url->url_user != NULL)
     self->contact_user = g_strdup (sip->sip_request->rq_url->url_user);
+  if (sip->sip_payload != NULL && sip->sip_payload->pl_len > 0)
+    self->remote_offer = g_strndup (sip->sip_payload->pl_data, sip->sip_payload->pl_len);
   su_home_deinit (home);
 
   /* Without a port there is no offer to answer; the call is answered
    * with 488 by nua on Accept(), which is the right outcome. */
-  if (!make_local_sdp (self, NULL))
-    self->local_sdp = g_strdup ("");
+  make_local_sdp (self, NULL);
 
   hark_dialog_update_ids (self->dialog, sip->sip_call_id ? sip->sip_call_id->i_id : NULL, NULL,
                           sip->sip_from->a_tag);
-  hark_dialog_trace_sip (self->dialog, "in", sip);
 
   return self;
 }
@@ -2692,6 +2706,35 @@ ring_timeout_ms (void)
   return RING_TIMEOUT_SECONDS * 1000;
 }
 
+/* What hark_call_start() sends with: FALSE when the incoming offer does
+ * not meet the profile's media-encryption (the call is refused 488). */
+static gboolean
+write_local_sdp (HarkCall *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (self->local_sdp != NULL)
+    return TRUE;
+  if (self->media_ports == NULL)
+    {
+      /* No port: nua answers 488 on Accept(), the right outcome. */
+      self->local_sdp = g_strdup ("");
+      return TRUE;
+    }
+  if (self->incoming && self->remote_offer != NULL ? write_answer (self, &error)
+                                                   : write_offer (self, &error))
+    return TRUE;
+  if (g_error_matches (error, HARK_ERROR, HARK_ERROR_NOT_SUPPORTED))
+    {
+      g_debug ("%s: refused: %s", self->object_path, error->message);
+      return FALSE;
+    }
+  /* No random bytes: no audio at all rather than plain RTP. */
+  g_warning ("No SRTP key for %s: %s", self->object_path, error->message);
+  self->local_sdp = g_strdup ("");
+  return TRUE;
+}
+
 void
 hark_call_start (HarkCall *self)
 {
@@ -2699,6 +2742,17 @@ hark_call_start (HarkCall *self)
 
   if (self->nh == NULL)
     return;
+
+  if (!write_local_sdp (self))
+    {
+      /* RFC 3261 section 21.4.26: the Warning names what did not match
+       * (303: the transport, RTP/AVP against RTP/SAVP). */
+      send_final_response (self, 488, NULL,
+                           "Warning: 303 hark \"Incompatible transport protocol: SRTP\"\r\n",
+                           "encryption-mismatch");
+      update_dialog_ids (self, NULL);
+      return;
+    }
 
   if (self->incoming && self->ring_timeout_id == 0)
     self->ring_timeout_id = g_timeout_add (ring_timeout_ms (), ring_timeout_cb, self);
@@ -2717,7 +2771,6 @@ hark_call_start (HarkCall *self)
       nua_respond (self->nh, SIP_180_RINGING,
                    TAG_IF (self->contact_user != NULL, NUTAG_M_USERNAME (self->contact_user)),
                    TAG_END ());
-      trace_out_response (self, 180, NULL, NULL);
       update_dialog_ids (self, NULL);
       return;
     }
@@ -2730,7 +2783,6 @@ hark_call_start (HarkCall *self)
               TAG_IF (self->contact_user != NULL, NUTAG_M_USERNAME (self->contact_user)),
               TAG_IF (self->extra_headers != NULL, SIPTAG_HEADER_STR (self->extra_headers)),
               TAG_END ());
-  trace_out_request (self, "INVITE", self->request_uri, NULL, self->extra_headers);
 }
 
 const char *

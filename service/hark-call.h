@@ -47,6 +47,22 @@ typedef struct {
   const char *auth_realm;
 } HarkCallSetup;
 
+/**
+ * HarkCallMediaEncryption:
+ * @HARK_CALL_MEDIA_ENCRYPTION_NONE: plain RTP; an RTP/SAVP offer is refused (488)
+ * @HARK_CALL_MEDIA_ENCRYPTION_OPTIONAL: SRTP (SDES) offered in RTP/AVP and
+ *   taken up when offered; plain RTP with peers that have none
+ * @HARK_CALL_MEDIA_ENCRYPTION_REQUIRED: RTP/SAVP only: an offer or answer
+ *   without usable SRTP ends the call (488, or BYE after a 2xx)
+ *
+ * A profile's "media-encryption" setting, as the call applies it.
+ */
+typedef enum {
+  HARK_CALL_MEDIA_ENCRYPTION_NONE,
+  HARK_CALL_MEDIA_ENCRYPTION_OPTIONAL,
+  HARK_CALL_MEDIA_ENCRYPTION_REQUIRED,
+} HarkCallMediaEncryption;
+
 gboolean                hark_call_check_dial_options (GVariant          *options,
                                                       GError           **error);
 HarkCall               *hark_call_new_outgoing      (HarkSipAgent          *agent,
@@ -69,6 +85,8 @@ gboolean                hark_call_accept            (HarkCall              *self
                                                      GError               **error);
 void                    hark_call_set_auto_answer   (HarkCall              *self,
                                                      guint                  delay_ms);
+void                    hark_call_set_media_encryption (HarkCall           *self,
+                                                        const char         *setting);
 const char             *hark_call_get_profile_path  (HarkCall              *self);
 void                    hark_call_follow_transfer   (HarkCall              *self,
                                                      HarkCall              *target);

@@ -20,6 +20,7 @@
 #include "hark-dialog.h"
 #include "hark-error.h"
 #include "hark-paths.h"
+#include "hark-sip-agent.h"
 
 typedef struct
 {
@@ -40,6 +41,10 @@ struct _HarkDialog
   HarkDBusObjectSkeleton *object;
   HarkDBusDialog1        *iface;
   GArray                 *usages;       /* of Usage */
+  guint                   wire_watch;   /* hark_sip_wire_watch() of the Call-ID */
+  GQueue                  early_traces; /* of GVariant (ss@a{ss}), before export */
+  guint                   flush_id;
+  guint                   flush_tries;
 };
 
 G_DEFINE_FINAL_TYPE (HarkDialog, hark_dialog, G_TYPE_OBJECT)
@@ -108,6 +113,10 @@ hark_dialog_dispose (GObject *object)
 {
   HarkDialog *self = (HarkDialog *) object;
 
+  hark_sip_wire_unwatch (self->wire_watch);
+  self->wire_watch = 0;
+  g_clear_handle_id (&self->flush_id, g_source_remove);
+  g_queue_clear_full (&self->early_traces, (GDestroyNotify) g_variant_unref);
   if (self->iface != NULL)
     g_signal_handlers_disconnect_by_data (self->iface, self);
   g_clear_object (&self->iface);
@@ -217,7 +226,7 @@ hark_dialog_set_state (HarkDialog *self,
   hark_dbus_dialog1_set_state (self->iface, state);
 }
 
-static void
+static gboolean
 set_if_changed (HarkDialog *self,
                 const char *property,
                 const char *value)
@@ -226,13 +235,26 @@ set_if_changed (HarkDialog *self,
   g_autofree char *valid = NULL;
 
   if (value == NULL)
-    return;
+    return FALSE;
 
   /* From the network: D-Bus strings must be UTF-8. */
   valid = g_utf8_make_valid (value, -1);
   g_object_get (self->iface, property, &current, NULL);
-  if (g_strcmp0 (current, valid) != 0)
-    g_object_set (self->iface, property, valid, NULL);
+  if (g_strcmp0 (current, valid) == 0)
+    return FALSE;
+  g_object_set (self->iface, property, valid, NULL);
+  return TRUE;
+}
+
+/* Every message of the dialog as it went over the wire, including those
+ * Sofia sends by itself (100 Trying, ACK of an error, 487 after CANCEL …),
+ * repeated headers joined as for any other trace. */
+static void
+on_wire_message (const char  *direction,
+                 const sip_t *sip,
+                 gpointer     user_data)
+{
+  hark_dialog_trace_sip (HARK_DIALOG (user_data), direction, sip);
 }
 
 /**
@@ -249,7 +271,13 @@ hark_dialog_update_ids (HarkDialog *self,
 {
   g_return_if_fail (HARK_IS_DIALOG (self));
 
-  set_if_changed (self, "call-id", call_id);
+  if (set_if_changed (self, "call-id", call_id))
+    {
+      hark_sip_wire_unwatch (self->wire_watch);
+      /* The Call-ID as on the wire, not its UTF-8 repair */
+      self->wire_watch = *call_id != '\0'
+                         ? hark_sip_wire_watch (call_id, on_wire_message, self) : 0;
+    }
   set_if_changed (self, "local-tag", local_tag);
   set_if_changed (self, "remote-tag", remote_tag);
 }
@@ -329,6 +357,75 @@ hark_dialog_get_n_running (HarkDialog *self)
   return running;
 }
 
+/* How long traces wait for the dialog to be exported, in tries of
+ * FLUSH_INTERVAL_MS: the dialog of an incoming request learns its Call-ID
+ * (and gets the messages already on the wire) before it is on the bus. */
+#define FLUSH_INTERVAL_MS 20
+#define FLUSH_MAX_TRIES   50
+
+static gboolean
+is_exported (HarkDialog *self)
+{
+  return g_dbus_interface_skeleton_get_connection (G_DBUS_INTERFACE_SKELETON (self->iface))
+         != NULL;
+}
+
+static void
+flush_early_traces (HarkDialog *self)
+{
+  GVariant *trace;
+
+  while ((trace = g_queue_pop_head (&self->early_traces)) != NULL)
+    {
+      const char *direction, *start_line;
+      g_autoptr(GVariant) headers = NULL;
+
+      g_variant_get (trace, "(&s&s@a{ss})", &direction, &start_line, &headers);
+      hark_dbus_dialog1_emit_trace (self->iface, direction, start_line, headers);
+      g_variant_unref (trace);
+    }
+}
+
+static gboolean
+flush_cb (gpointer user_data)
+{
+  HarkDialog *self = user_data;
+
+  if (is_exported (self))
+    flush_early_traces (self);
+  else if (++self->flush_tries < FLUSH_MAX_TRIES)
+    return G_SOURCE_CONTINUE;
+  else
+    /* Never exported: nobody could have seen them */
+    g_queue_clear_full (&self->early_traces, (GDestroyNotify) g_variant_unref);
+
+  self->flush_id = 0;
+  return G_SOURCE_REMOVE;
+}
+
+/* Emits Trace now, or keeps it (in order) until the dialog is on the bus */
+static void
+emit_trace (HarkDialog *self,
+            const char *direction,
+            const char *start_line,
+            GVariant   *headers)
+{
+  if (is_exported (self) && g_queue_is_empty (&self->early_traces))
+    {
+      hark_dbus_dialog1_emit_trace (self->iface, direction, start_line, headers);
+      return;
+    }
+
+  g_queue_push_tail (&self->early_traces,
+                     g_variant_ref_sink (g_variant_new ("(ss@a{ss})", direction, start_line,
+                                                        headers)));
+  if (self->flush_id == 0)
+    {
+      self->flush_tries = 0;
+      self->flush_id = g_timeout_add (is_exported (self) ? 0 : FLUSH_INTERVAL_MS, flush_cb, self);
+    }
+}
+
 /**
  * hark_dialog_trace:
  * @direction: "in" or "out"
@@ -346,7 +443,7 @@ hark_dialog_trace (HarkDialog *self,
   g_return_if_fail (HARK_IS_DIALOG (self));
   g_return_if_fail (g_variant_is_of_type (headers, G_VARIANT_TYPE ("a{ss}")));
 
-  hark_dbus_dialog1_emit_trace (self->iface, direction, start_line, headers);
+  emit_trace (self, direction, start_line, headers);
 }
 
 /* Header name and value of one parsed header, or FALSE for the parts of a
@@ -395,7 +492,9 @@ describe_header (const msg_header_t  *h,
  * @sip: (nullable): a parsed message; nothing is traced if %NULL
  *
  * Emits Dialog1.Trace for a message Sofia parsed, repeated headers joined
- * with ", " as RFC 3261 section 7.3.1 allows.
+ * with ", " as RFC 3261 section 7.3.1 allows. The dialog calls it itself
+ * for every message of its Call-ID on the wire (hark_sip_wire_watch());
+ * traces made before the dialog is on the bus follow once it is.
  */
 void
 hark_dialog_trace_sip (HarkDialog  *self,
@@ -476,6 +575,5 @@ hark_dialog_trace_sip (HarkDialog  *self,
       g_string_free (joined, TRUE);
     }
 
-  hark_dbus_dialog1_emit_trace (self->iface, direction, start_line,
-                                g_variant_builder_end (&builder));
+  emit_trace (self, direction, start_line, g_variant_builder_end (&builder));
 }

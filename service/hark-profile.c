@@ -79,6 +79,7 @@ typedef struct
 static const char * const kinds[] = { "ietf", "ims", "other", NULL };
 static const char * const transports[] = { "udp", "tcp", "tls", NULL };
 static const char * const negotiations[] = { "none", "digest", "tls", "ipsec-3gpp", NULL };
+static const char * const encryptions[] = { "none", "optional", "required", NULL };
 
 static const Setting settings_table[] = {
   { "name", "name", "s", VALUE_NAME },
@@ -98,6 +99,7 @@ static const Setting settings_table[] = {
   { "ca-file", "ca-file", "s", VALUE_PATH },
   { "auto-answer", "auto-answer", "u", VALUE_UINT, NULL, 0, 60000 },
   { "mwi-uri", "mwi-uri", "s", VALUE_URI },
+  { "media-encryption", "media-encryption", "s", VALUE_CHOICE, encryptions },
 };
 
 /* Keys handled outside the table: never stored as properties. */
@@ -105,7 +107,9 @@ static const Setting settings_table[] = {
 #define KEY_DEFAULT "default"
 
 /* What the built-in profile lets a user change: it has no registrar. */
-static const char * const local_keys[] = { KEY_DEFAULT, "username", "auto-answer", NULL };
+static const char * const local_keys[] = {
+  KEY_DEFAULT, "username", "auto-answer", "media-encryption", NULL
+};
 
 static const Setting *
 find_setting (const char *key)
@@ -310,7 +314,8 @@ hark_profile_check_settings (GVariant  *settings,
         {
           g_variant_unref (value);
           return invalid (error, key, "the built-in “local” profile has no registrar; "
-                          "only “default”, “username” and “auto-answer” can be changed");
+                          "only “default”, “username”, “auto-answer” and "
+                          "“media-encryption” can be changed");
         }
 
       if (g_str_equal (key, KEY_DEFAULT))
@@ -1017,6 +1022,7 @@ hark_profile_init (HarkProfile *self)
                 "transport", "udp", "network-interface", "", "security-negotiation", "none",
                 "sig-comp", FALSE, "expires", 600, "ca-file", "", "has-password", FALSE,
                 "contact", "", "registration", "/", "mwi-uri", "",
+                "media-encryption", "optional",
                 NULL);
 
   g_signal_connect (self->iface, "handle-update", G_CALLBACK (handle_update), self);

@@ -466,35 +466,6 @@ get_substate (tagi_t tags[])
 }
 
 static void
-trace_in (HarkSubscription *self,
-          const sip_t      *sip)
-{
-  if (self->dialog != NULL && sip != NULL)
-    hark_dialog_trace_sip (self->dialog, "in", sip);
-}
-
-static void
-trace_out (HarkSubscription *self,
-           const char       *method,
-           const char       *extra_name,
-           const char       *extra_value)
-{
-  GVariantBuilder builder;
-  g_autofree char *line = NULL;
-
-  if (self->dialog == NULL)
-    return;
-
-  line = g_strdup_printf ("%s %s SIP/2.0", method,
-                          hark_dbus_subscription1_get_uri (self->iface));
-  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a{ss}"));
-  g_variant_builder_add (&builder, "{ss}", "Event", hark_dbus_subscription1_get_event (self->iface));
-  if (extra_name != NULL)
-    g_variant_builder_add (&builder, "{ss}", extra_name, extra_value);
-  hark_dialog_trace (self->dialog, "out", line, g_variant_builder_end (&builder));
-}
-
-static void
 update_dialog_ids (HarkSubscription *self,
                    const sip_t      *sip,
                    gboolean          response)
@@ -645,7 +616,6 @@ send_subscribe (HarkSubscription *self,
                  SIPTAG_EXPIRES_STR (expires_text),
                  TAG_IF (self->extra_headers != NULL, SIPTAG_HEADER_STR (self->extra_headers)),
                  TAG_END ());
-  trace_out (self, "SUBSCRIBE", "Expires", expires_text);
 }
 
 static void
@@ -771,8 +741,6 @@ handle_r_subscribe (HarkSubscription *self,
                     const sip_t      *sip,
                     tagi_t            tags[])
 {
-  trace_in (self, sip);
-
   if ((status == 401 || status == 407) && sip != NULL)
     {
       handle_challenge (self, status, sip);
@@ -918,8 +886,6 @@ handle_i_notify (HarkSubscription *self,
                  const sip_t      *sip,
                  tagi_t            tags[])
 {
-  trace_in (self, sip);
-
   /* nua's own verdicts: no NOTIFY after a fetch or unsubscribe (408), a
    * refresh that could not be sent (900s) */
   if (sip == NULL || status >= 300)
@@ -977,7 +943,6 @@ hark_subscription_unsubscribe (HarkSubscription  *self,
   nua_unsubscribe (self->nh,
                    TAG_IF (self->extra_headers != NULL, SIPTAG_HEADER_STR (self->extra_headers)),
                    TAG_END ());
-  trace_out (self, "SUBSCRIBE", "Expires", "0");
   self->unsubscribe_wait_id = g_timeout_add_seconds (UNSUBSCRIBE_WAIT_SECONDS,
                                                      unsubscribe_wait_cb, self);
   return TRUE;
@@ -1010,8 +975,6 @@ send_notify (HarkSubscription *self,
                       SIPTAG_CONTENT_TYPE_STR (content_type)),
               TAG_IF (payload != NULL, SIPTAG_PAYLOAD (payload)),
               TAG_END ());
-  trace_out (self, "NOTIFY", "Subscription-State",
-             subscription_state ? subscription_state : "active");
   set_last_body (self, content_type ? content_type : "", data, len);
   su_home_deinit (home);
 }
@@ -1196,8 +1159,6 @@ handle_i_subscribe (HarkSubscription *self,
                     const sip_t      *sip,
                     tagi_t            tags[])
 {
-  trace_in (self, sip);
-
   /* A refresh or un-SUBSCRIBE, answered by nua (200 and a NOTIFY). */
   if (sip != NULL && sip->sip_expires != NULL)
     {
@@ -1219,8 +1180,6 @@ handle_r_notify (HarkSubscription *self,
                  const sip_t      *sip,
                  tagi_t            tags[])
 {
-  trace_in (self, sip);
-
   if (status < 200)
     return;
 
@@ -1875,7 +1834,6 @@ hark_subscription_new_incoming (HarkSipAgent *agent,
   attach_dialog (self);
   hark_dialog_update_ids (self->dialog, sip->sip_call_id ? sip->sip_call_id->i_id : NULL, NULL,
                           sip->sip_from->a_tag);
-  trace_in (self, sip);
 
   if (self->have_saved)
     self->answer_timeout_id = g_timeout_add (answer_timeout_ms, answer_timeout_cb, self);

@@ -10,6 +10,8 @@
 
 #include "hark-daemon.h"
 #include "hark-sip-agent.h"
+#include "media/hark-media-session.h"
+#include "sip/hark-sip-sdp.h"
 
 static gboolean
 on_quit_signal (gpointer user_data)
@@ -53,8 +55,13 @@ main (int   argc,
     "Profiles are kept in $XDG_CONFIG_HOME/hark/profiles.conf, passwords in the\n"
     "Secret Service. The built-in \"local\" profile listens on SIP port 5060 (or a\n"
     "free port when that is taken); HARK_LOCAL_SIP_PORT=N picks another, 0 any.\n"
-    "HARK_AUDIO_SOURCE and HARK_AUDIO_SINK take gst-launch descriptions that\n"
-    "replace the default audio devices. Try:\n"
+    "Calls take their audio devices, jitter buffer and echo cancellation from\n"
+    "the GSettings schema io.github.hark.Hark (audio-source, audio-sink,\n"
+    "jitter-buffer-latency, echo-cancellation; defaults when it is not\n"
+    "installed). HARK_AUDIO_SOURCE and HARK_AUDIO_SINK, when not empty, take\n"
+    "gst-launch descriptions that replace the audio devices (echo cancellation\n"
+    "is then off). Codecs whose GStreamer plugins are missing are not offered\n"
+    "(the log names the Debian package). Try:\n"
     "  busctl --user tree io.github.hark.Hark.Daemon\n"
     "  gdbus introspect --session --dest io.github.hark.Hark.Daemon "
     "--object-path /io/github/hark/Hark\n");
@@ -75,6 +82,8 @@ main (int   argc,
   if (verbose)
     g_log_set_debug_enabled (TRUE);
 
+  /* Codecs whose GStreamer elements are missing are left out of our SDP. */
+  hark_sip_sdp_set_codec_filter (hark_media_codec_is_offered);
   daemon = hark_daemon_new (replace);
   g_unix_signal_add (SIGTERM, on_quit_signal, daemon);
   g_unix_signal_add (SIGINT, on_quit_signal, daemon);

@@ -10,24 +10,17 @@
 
 #include "config.h"
 
-#include <sys/wait.h>
-
 #include "hark-error.h"
 #include "hark-test-bus.h"
+#include "hark-test-calls.h"
+#include "hark-test-sipp.h"
 
 #define CALL1   "io.github.hark.Hark.Call1"
 #define DIALOG1 "io.github.hark.Hark.Dialog1"
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (HarkDBusCall1, g_object_unref)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (HarkDBusDialog1, g_object_unref)
-
 typedef struct {
-  HarkTestBus *bus;
-  GPtrArray   *states;        /* State values seen in PropertiesChanged */
-  GPtrArray   *traces;        /* "in|out start line" of Dialog1.Trace */
-  GArray      *trace_times;   /* g_get_monotonic_time() of each trace */
-  char        *incoming;      /* path from IncomingCall */
-  GPtrArray   *incomings;     /* every path from IncomingCall */
+  HarkTestBus   *bus;
+  HarkTestCalls  calls;       /* states, traces and incoming calls seen */
 } Fixture;
 
 static void
@@ -35,10 +28,7 @@ fixture_setup (Fixture       *fixture,
                gconstpointer  user_data)
 {
   fixture->bus = hark_test_bus_new (HARK_TEST_BUS_FLAGS_NONE);
-  fixture->states = g_ptr_array_new_with_free_func (g_free);
-  fixture->traces = g_ptr_array_new_with_free_func (g_free);
-  fixture->trace_times = g_array_new (FALSE, FALSE, sizeof (gint64));
-  fixture->incomings = g_ptr_array_new_with_free_func (g_free);
+  hark_test_calls_init (&fixture->calls, fixture->bus);
 }
 
 static void
@@ -46,300 +36,24 @@ fixture_teardown (Fixture       *fixture,
                   gconstpointer  user_data)
 {
   g_clear_pointer (&fixture->bus, hark_test_bus_free);
-  g_clear_pointer (&fixture->incomings, g_ptr_array_unref);
-  g_clear_pointer (&fixture->states, g_ptr_array_unref);
-  g_clear_pointer (&fixture->traces, g_ptr_array_unref);
-  g_clear_pointer (&fixture->trace_times, g_array_unref);
-  g_clear_pointer (&fixture->incoming, g_free);
+  hark_test_calls_clear (&fixture->calls);
 }
 
 /* Helpers */
-
-static char *
-scenario_path (const char *name)
-{
-  return g_build_filename (HARK_TEST_SRCDIR, "sipp", name, NULL);
-}
-
-/* The local profile's SIP port, from its Contact (sip:user@host:port). */
-static guint
-local_profile_port (Fixture *fixture)
-{
-  g_autoptr(HarkDBusProfile1) profile = hark_test_bus_find_profile (fixture->bus, "local");
-  const char *contact;
-  const char *colon;
-
-  g_assert_nonnull (profile);
-  contact = hark_dbus_profile1_get_contact (profile);
-  g_assert_nonnull (contact);
-  colon = strrchr (contact, ':');
-  g_assert_nonnull (colon);
-  return (guint) g_ascii_strtoull (colon + 1, NULL, 10);
-}
-
-/* Starts SIPp with @scenario on a free port: a UAS when @target_port is 0,
- * else a UAC calling 127.0.0.1:@target_port. */
-static HarkTestProcess *
-start_sipp_to (Fixture    *fixture,
-               const char *scenario,
-               guint       target_port,
-               const char *service,
-               guint      *out_port)
-{
-  g_autoptr(GError) error = NULL;
-  g_autofree char *path = scenario_path (scenario);
-  g_autofree char *port = NULL;
-  g_autofree char *target = NULL;
-  g_autofree char *messages = NULL;
-  g_autofree char *output = NULL;
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  HarkTestProcess *process;
-  guint16 p = hark_test_get_free_port (TRUE);
-
-  port = g_strdup_printf ("%u", p);
-  messages = g_strdup_printf ("%s/%s.messages", hark_test_bus_get_tmpdir (fixture->bus),
-                              scenario);
-  output = g_strdup_printf ("%s/%s.out", hark_test_bus_get_tmpdir (fixture->bus), scenario);
-
-  g_ptr_array_add (argv, "sipp");
-  g_ptr_array_add (argv, "-sf");
-  g_ptr_array_add (argv, path);
-  g_ptr_array_add (argv, "-i");
-  g_ptr_array_add (argv, "127.0.0.1");
-  g_ptr_array_add (argv, "-p");
-  g_ptr_array_add (argv, port);
-  g_ptr_array_add (argv, "-m");
-  g_ptr_array_add (argv, "1");
-  g_ptr_array_add (argv, "-timeout");
-  g_ptr_array_add (argv, "20");
-  g_ptr_array_add (argv, "-timeout_error");
-  g_ptr_array_add (argv, "-nostdin");
-  g_ptr_array_add (argv, "-trace_msg");
-  g_ptr_array_add (argv, "-message_file");
-  g_ptr_array_add (argv, messages);
-  if (target_port != 0)
-    {
-      target = g_strdup_printf ("127.0.0.1:%u", target_port);
-      g_ptr_array_add (argv, "-s");
-      g_ptr_array_add (argv, (gpointer) service);
-      g_ptr_array_add (argv, target);
-    }
-  g_ptr_array_add (argv, NULL);
-
-  process = hark_test_bus_spawn (fixture->bus, (const char * const *) argv->pdata, output, &error);
-  g_assert_no_error (error);
-
-  /* SIPp binds its port at start; give it a moment before Hark calls it. */
-  if (target_port == 0)
-    hark_test_iterate (300);
-
-  if (out_port != NULL)
-    *out_port = p;
-  return process;
-}
-
-static HarkTestProcess *
-start_sipp (Fixture    *fixture,
-            const char *scenario,
-            guint       target_port,
-            guint      *out_port)
-{
-  return start_sipp_to (fixture, scenario, target_port, "hark", out_port);
-}
-
-static void
-assert_sipp_passed (Fixture         *fixture,
-                    HarkTestProcess *sipp,
-                    const char      *scenario)
-{
-  g_autofree char *output_path = g_strdup_printf ("%s/%s.out",
-                                                  hark_test_bus_get_tmpdir (fixture->bus),
-                                                  scenario);
-  g_autofree char *messages_path = g_strdup_printf ("%s/%s.messages",
-                                                    hark_test_bus_get_tmpdir (fixture->bus),
-                                                    scenario);
-
-  if (!hark_test_process_wait (sipp, 25000) ||
-      !WIFEXITED (sipp->wait_status) || WEXITSTATUS (sipp->wait_status) != 0)
-    {
-      g_autofree char *output = NULL;
-      g_autofree char *messages = NULL;
-      g_autofree char *log = hark_test_bus_dup_log_tail (fixture->bus, 4000);
-
-      g_file_get_contents (output_path, &output, NULL, NULL);
-      g_file_get_contents (messages_path, &messages, NULL, NULL);
-      g_test_message ("SIPp output:\n%s\nSIPp messages:\n%s\nhark-daemon log:\n%s",
-                      output ? output : "(none)", messages ? messages : "(none)", log);
-      g_test_fail_printf ("SIPp scenario %s failed (wait status 0x%x)", scenario,
-                          sipp->wait_status);
-    }
-}
-
-static void
-on_properties_changed (GDBusProxy  *proxy,
-                       GVariant    *changed,
-                       const char **invalidated,
-                       Fixture     *fixture)
-{
-  const char *state;
-
-  if (g_variant_lookup (changed, "State", "&s", &state))
-    g_ptr_array_add (fixture->states, g_strdup (state));
-}
-
-static void
-on_trace (HarkDBusDialog1 *dialog,
-          const char      *direction,
-          const char      *start_line,
-          GVariant        *headers,
-          Fixture         *fixture)
-{
-  gint64 now = g_get_monotonic_time ();
-
-  g_ptr_array_add (fixture->traces, g_strdup_printf ("%s %s", direction, start_line));
-  g_array_append_val (fixture->trace_times, now);
-}
-
-static HarkDBusCall1 *
-get_call (Fixture    *fixture,
-          const char *path)
-{
-  g_autoptr(GError) error = NULL;
-  HarkDBusCall1 *call;
-
-  call = hark_dbus_call1_proxy_new_sync (hark_test_bus_get_connection (fixture->bus),
-                                         G_DBUS_PROXY_FLAGS_NONE, HARK_TEST_BUS_NAME, path,
-                                         NULL, &error);
-  g_assert_no_error (error);
-  g_signal_connect (call, "g-properties-changed", G_CALLBACK (on_properties_changed), fixture);
-  return call;
-}
-
-static HarkDBusDialog1 *
-get_dialog (Fixture       *fixture,
-            HarkDBusCall1 *call)
-{
-  g_autoptr(GError) error = NULL;
-  HarkDBusDialog1 *dialog;
-
-  dialog = hark_dbus_dialog1_proxy_new_sync (hark_test_bus_get_connection (fixture->bus),
-                                             G_DBUS_PROXY_FLAGS_NONE, HARK_TEST_BUS_NAME,
-                                             hark_dbus_call1_get_dialog (call), NULL, &error);
-  g_assert_no_error (error);
-  g_signal_connect (dialog, "trace", G_CALLBACK (on_trace), fixture);
-  return dialog;
-}
-
-static char *
-dial (Fixture    *fixture,
-      const char *profile,
-      const char *uri,
-      GVariant   *options,
-      GError    **error)
-{
-  HarkDBusManager1 *manager = hark_test_bus_get_manager (fixture->bus);
-  char *path = NULL;
-
-  if (options == NULL)
-    options = g_variant_new ("a{sv}", NULL);
-  if (!hark_dbus_manager1_call_dial_sync (manager, profile, uri, options, &path, NULL, error))
-    return NULL;
-  return path;
-}
-
-static gboolean
-states_contain_in_order (GPtrArray          *states,
-                         const char * const *expected)
-{
-  guint j = 0;
-
-  for (guint i = 0; i < states->len && expected[j] != NULL; i++)
-    if (g_str_equal (g_ptr_array_index (states, i), expected[j]))
-      j++;
-  return expected[j] == NULL;
-}
-
-static gboolean
-traces_contain (GPtrArray  *traces,
-                const char *prefix)
-{
-  for (guint i = 0; i < traces->len; i++)
-    if (g_str_has_prefix (g_ptr_array_index (traces, i), prefix))
-      return TRUE;
-  return FALSE;
-}
-
-static gboolean
-object_gone_cb (gpointer user_data)
-{
-  gpointer *args = user_data;
-  HarkTestBus *bus = args[0];
-  const char *path = args[1];
-  g_autoptr(GDBusObject) object = NULL;
-
-  object = g_dbus_object_manager_get_object (hark_test_bus_get_object_manager (bus), path);
-  return object == NULL;
-}
-
-static void
-assert_leaves_bus (Fixture    *fixture,
-                   const char *path)
-{
-  gpointer args[] = { fixture->bus, (gpointer) path };
-
-  g_assert_true (hark_test_wait_for (object_gone_cb, args, 10000));
-}
-
-static gboolean
-incoming_seen_cb (gpointer user_data)
-{
-  Fixture *fixture = user_data;
-
-  return fixture->incoming != NULL;
-}
-
-static void
-on_incoming_call (HarkDBusManager1 *manager,
-                  const char       *path,
-                  Fixture          *fixture)
-{
-  g_free (fixture->incoming);
-  fixture->incoming = g_strdup (path);
-  g_ptr_array_add (fixture->incomings, g_strdup (path));
-}
-
-/* Tests */
-
-static HarkDBusCall1 *
-wait_incoming (Fixture *fixture)
-{
-  g_assert_true (hark_test_wait_for (incoming_seen_cb, fixture, 10000));
-  return get_call (fixture, fixture->incoming);
-}
-
-static gssize
-trace_index (GPtrArray  *traces,
-             const char *prefix)
-{
-  for (guint i = 0; i < traces->len; i++)
-    if (g_str_has_prefix (g_ptr_array_index (traces, i), prefix))
-      return i;
-  return -1;
-}
 
 static gboolean
 trace_seen_cb (gpointer user_data)
 {
   gpointer *args = user_data;
 
-  return trace_index (args[0], args[1]) >= 0;
+  return hark_test_calls_trace_index (args[0], args[1]) >= 0;
 }
 
 static void
 wait_trace (Fixture    *fixture,
             const char *prefix)
 {
-  gpointer args[] = { fixture->traces, (gpointer) prefix };
+  gpointer args[] = { fixture->calls.traces, (gpointer) prefix };
 
   if (!hark_test_wait_for (trace_seen_cb, args, 10000))
     g_test_fail_printf ("No trace “%s”", prefix);
@@ -374,11 +88,11 @@ answer_and_wait_info (Fixture          *fixture,
   g_autoptr(GError) error = NULL;
   HarkDBusCall1 *call;
 
-  g_signal_connect (hark_test_bus_get_manager (fixture->bus), "incoming-call",
-                    G_CALLBACK (on_incoming_call), fixture);
-  *out_sipp = start_sipp (fixture, scenario, local_profile_port (fixture), NULL);
-  call = wait_incoming (fixture);
-  *out_dialog = get_dialog (fixture, call);
+  hark_test_calls_watch_incoming (&fixture->calls);
+  *out_sipp = hark_test_sipp_start (fixture->bus, scenario,
+                                    hark_test_sipp_get_local_profile_port (fixture->bus), NULL);
+  call = hark_test_calls_wait_incoming (&fixture->calls);
+  *out_dialog = hark_test_calls_get_dialog (&fixture->calls, call);
   g_signal_connect (call, "dtmf-received", G_CALLBACK (on_dtmf_received), digits);
 
   hark_dbus_call1_call_accept_sync (call, g_variant_new ("a{sv}", NULL), NULL, &error);
@@ -413,13 +127,13 @@ test_pending_info_hangup (Fixture       *fixture,
   g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (call), "State", "terminated",
                                                  10000));
   g_assert_cmpstr (hark_dbus_call1_get_state_reason (call), ==, "local-hangup");
-  assert_sipp_passed (fixture, sipp, "uac-info-hangup.xml");
+  hark_test_sipp_assert_passed (fixture->bus, sipp, "uac-info-hangup.xml");
 
-  i487 = trace_index (fixture->traces, "out SIP/2.0 487 ");
-  ibye = trace_index (fixture->traces, "out BYE ");
+  i487 = hark_test_calls_trace_index (fixture->calls.traces, "out SIP/2.0 487 ");
+  ibye = hark_test_calls_trace_index (fixture->calls.traces, "out BYE ");
   g_assert_cmpint (i487, >=, 0);
   g_assert_cmpint (ibye, >, i487);
-  assert_leaves_bus (fixture, fixture->incoming);
+  hark_test_calls_assert_leaves_bus (fixture->bus, fixture->calls.incoming);
 }
 
 /* The peer's BYE while its INFO is pending: 200 for the BYE, 487 for the
@@ -437,10 +151,10 @@ test_pending_info_remote_bye (Fixture       *fixture,
   g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (call), "State", "terminated",
                                                  10000));
   g_assert_cmpstr (hark_dbus_call1_get_state_reason (call), ==, "remote-hangup");
-  assert_sipp_passed (fixture, sipp, "uac-info-bye.xml");
-  g_assert_cmpint (trace_index (fixture->traces, "out SIP/2.0 487 "), >,
-                   trace_index (fixture->traces, "in BYE "));
-  assert_leaves_bus (fixture, fixture->incoming);
+  hark_test_sipp_assert_passed (fixture->bus, sipp, "uac-info-bye.xml");
+  g_assert_cmpint (hark_test_calls_trace_index (fixture->calls.traces, "out SIP/2.0 487 "), >,
+                   hark_test_calls_trace_index (fixture->calls.traces, "in BYE "));
+  hark_test_calls_assert_leaves_bus (fixture->bus, fixture->calls.incoming);
 }
 
 /* RFC 5407 section 3.1.2: our CANCEL crosses the callee's 200. Hark ACKs
@@ -454,17 +168,11 @@ test_cancel_crossing_200 (Fixture       *fixture,
   g_autoptr(GError) error = NULL;
   g_autoptr(HarkDBusCall1) call = NULL;
   g_autoptr(HarkDBusDialog1) dialog = NULL;
-  g_autofree char *uri = NULL;
   g_autofree char *path = NULL;
   HarkTestProcess *sipp;
-  guint port;
 
-  sipp = start_sipp (fixture, "uas-cancel-crossing-200.xml", 0, &port);
-  uri = g_strdup_printf ("sip:bob@127.0.0.1:%u", port);
-  path = dial (fixture, "/", uri, NULL, &error);
-  g_assert_no_error (error);
-  call = get_call (fixture, path);
-  dialog = get_dialog (fixture, call);
+  call = hark_test_calls_dial_sipp (&fixture->calls, "uas-cancel-crossing-200.xml", &sipp, &path);
+  dialog = hark_test_calls_get_dialog (&fixture->calls, call);
 
   g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (call), "State", "ringing", 10000));
   hark_dbus_call1_call_hangup_sync (call, g_variant_new_parsed ("{'reason': <'Q.850;cause=16'>}"),
@@ -475,14 +183,15 @@ test_cancel_crossing_200 (Fixture       *fixture,
                                                  10000));
   g_assert_cmpstr (hark_dbus_call1_get_state_reason (call), ==, "cancelled");
   g_assert_cmpuint (hark_dbus_call1_get_status_code (call), ==, 200);
-  assert_sipp_passed (fixture, sipp, "uas-cancel-crossing-200.xml");
-  g_assert_cmpint (trace_index (fixture->traces, "out CANCEL "), >=, 0);
-  g_assert_cmpint (trace_index (fixture->traces, "out BYE "), >,
-                   trace_index (fixture->traces, "out CANCEL "));
+  hark_test_sipp_assert_passed (fixture->bus, sipp, "uas-cancel-crossing-200.xml");
+  g_assert_cmpint (hark_test_calls_trace_index (fixture->calls.traces, "out CANCEL "), >=, 0);
+  g_assert_cmpint (hark_test_calls_trace_index (fixture->calls.traces, "out BYE "), >,
+                   hark_test_calls_trace_index (fixture->calls.traces, "out CANCEL "));
   /* A call that ended is never "active" on the way */
-  g_assert_false (states_contain_in_order (fixture->states,
-                                           (const char * const []) { "active", NULL }));
-  assert_leaves_bus (fixture, path);
+  g_assert_false (hark_test_calls_states_contain_in_order (fixture->calls.states,
+                                                           (const char * const []) { "active",
+                                                                                     NULL }));
+  hark_test_calls_assert_leaves_bus (fixture->bus, path);
 }
 
 /* RFC 5407 section 3.3.1: the peer's BYE crosses our hold re-INVITE. The
@@ -494,16 +203,10 @@ test_bye_crossing_reinvite (Fixture       *fixture,
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(HarkDBusCall1) call = NULL;
-  g_autofree char *uri = NULL;
   g_autofree char *path = NULL;
   HarkTestProcess *sipp;
-  guint port;
 
-  sipp = start_sipp (fixture, "uas-bye-crossing-reinvite.xml", 0, &port);
-  uri = g_strdup_printf ("sip:bob@127.0.0.1:%u", port);
-  path = dial (fixture, "/", uri, NULL, &error);
-  g_assert_no_error (error);
-  call = get_call (fixture, path);
+  call = hark_test_calls_dial_sipp (&fixture->calls, "uas-bye-crossing-reinvite.xml", &sipp, &path);
 
   g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (call), "State", "active", 10000));
   hark_dbus_call1_call_hold_sync (call, NULL, &error);
@@ -512,8 +215,8 @@ test_bye_crossing_reinvite (Fixture       *fixture,
   g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (call), "State", "terminated",
                                                  10000));
   g_assert_cmpstr (hark_dbus_call1_get_state_reason (call), ==, "remote-hangup");
-  assert_sipp_passed (fixture, sipp, "uas-bye-crossing-reinvite.xml");
-  assert_leaves_bus (fixture, path);
+  hark_test_sipp_assert_passed (fixture->bus, sipp, "uas-bye-crossing-reinvite.xml");
+  hark_test_calls_assert_leaves_bus (fixture->bus, path);
   g_assert_true (hark_test_bus_wait_name_owner (fixture->bus, HARK_TEST_BUS_NAME, TRUE, 1000));
 }
 
@@ -523,8 +226,8 @@ two_reinvites_cb (gpointer user_data)
   Fixture *fixture = user_data;
   guint n = 0;
 
-  for (guint i = 0; i < fixture->traces->len; i++)
-    if (g_str_has_prefix (g_ptr_array_index (fixture->traces, i), "out INVITE "))
+  for (guint i = 0; i < fixture->calls.traces->len; i++)
+    if (g_str_has_prefix (g_ptr_array_index (fixture->calls.traces, i), "out INVITE "))
       n++;
   return n >= 2;
 }
@@ -539,34 +242,30 @@ test_reinvite_glare (Fixture       *fixture,
   g_autoptr(GError) error = NULL;
   g_autoptr(HarkDBusCall1) call = NULL;
   g_autoptr(HarkDBusDialog1) dialog = NULL;
-  g_autofree char *uri = NULL;
   g_autofree char *path = NULL;
   HarkTestProcess *sipp;
   gint64 first = 0, retry = 0;
   guint invites = 0;
-  guint port;
 
-  sipp = start_sipp (fixture, "uas-reinvite-glare.xml", 0, &port);
-  uri = g_strdup_printf ("sip:bob@127.0.0.1:%u", port);
-  path = dial (fixture, "/", uri, NULL, &error);
-  g_assert_no_error (error);
-  call = get_call (fixture, path);
-  dialog = get_dialog (fixture, call);
+  call = hark_test_calls_dial_sipp (&fixture->calls, "uas-reinvite-glare.xml", &sipp, &path);
+  dialog = hark_test_calls_get_dialog (&fixture->calls, call);
 
   g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (call), "State", "active", 10000));
+  /* Traces are of the wire, the first INVITE's too: count from here */
+  g_ptr_array_set_size (fixture->calls.traces, 0);
+  g_array_set_size (fixture->calls.trace_times, 0);
   hark_dbus_call1_call_hold_sync (call, NULL, &error);
   g_assert_no_error (error);
-  /* The two re-INVITEs Hark sent (the INVITE went before the test
-   * watched the dialog): the first and its retry */
+  /* The two re-INVITEs Hark sent: the first and its retry */
   g_assert_true (hark_test_wait_for (two_reinvites_cb, fixture, 8000));
-  for (guint i = 0; i < fixture->traces->len; i++)
-    if (g_str_has_prefix (g_ptr_array_index (fixture->traces, i), "out INVITE "))
+  for (guint i = 0; i < fixture->calls.traces->len; i++)
+    if (g_str_has_prefix (g_ptr_array_index (fixture->calls.traces, i), "out INVITE "))
       {
         invites++;
         if (invites == 1)
-          first = g_array_index (fixture->trace_times, gint64, i);
+          first = g_array_index (fixture->calls.trace_times, gint64, i);
         else if (invites == 2)
-          retry = g_array_index (fixture->trace_times, gint64, i);
+          retry = g_array_index (fixture->calls.trace_times, gint64, i);
       }
   g_test_message ("re-INVITE retried after %" G_GINT64_FORMAT " ms", (retry - first) / 1000);
   g_assert_cmpuint (invites, ==, 2);
@@ -580,8 +279,8 @@ test_reinvite_glare (Fixture       *fixture,
   g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (call), "State", "terminated",
                                                  10000));
   g_assert_cmpstr (hark_dbus_call1_get_state_reason (call), ==, "local-hangup");
-  assert_sipp_passed (fixture, sipp, "uas-reinvite-glare.xml");
-  assert_leaves_bus (fixture, path);
+  hark_test_sipp_assert_passed (fixture->bus, sipp, "uas-reinvite-glare.xml");
+  hark_test_calls_assert_leaves_bus (fixture->bus, path);
 }
 
 /* SIP transactions of the daemon of these tests time out after 2 s. */
@@ -606,11 +305,11 @@ test_vanished_no_ack (Fixture       *fixture,
   HarkTestProcess *sipp;
   gint64 start;
 
-  g_signal_connect (hark_test_bus_get_manager (fixture->bus), "incoming-call",
-                    G_CALLBACK (on_incoming_call), fixture);
-  sipp = start_sipp (fixture, "uac-no-ack.xml", local_profile_port (fixture), NULL);
-  call = wait_incoming (fixture);
-  dialog = get_dialog (fixture, call);
+  hark_test_calls_watch_incoming (&fixture->calls);
+  sipp = hark_test_sipp_start (fixture->bus, "uac-no-ack.xml",
+                               hark_test_sipp_get_local_profile_port (fixture->bus), NULL);
+  call = hark_test_calls_wait_incoming (&fixture->calls);
+  dialog = hark_test_calls_get_dialog (&fixture->calls, call);
 
   start = g_get_monotonic_time ();
   hark_dbus_call1_call_accept_sync (call, g_variant_new ("a{sv}", NULL), NULL, &error);
@@ -619,26 +318,20 @@ test_vanished_no_ack (Fixture       *fixture,
                                                  12000));
   g_test_message ("Ended after %" G_GINT64_FORMAT " ms", (g_get_monotonic_time () - start) / 1000);
   g_assert_cmpstr (hark_dbus_call1_get_state_reason (call), ==, "timeout");
-  g_assert_false (traces_contain (fixture->traces, "in ACK "));
-  assert_sipp_passed (fixture, sipp, "uac-no-ack.xml");
-  assert_leaves_bus (fixture, fixture->incoming);
+  g_assert_false (hark_test_calls_traces_contain (fixture->calls.traces, "in ACK "));
+  hark_test_sipp_assert_passed (fixture->bus, sipp, "uac-no-ack.xml");
+  hark_test_calls_assert_leaves_bus (fixture->bus, fixture->calls.incoming);
 }
 
 int
 main (int   argc,
       char *argv[])
 {
-  g_autofree char *sipp_path = NULL;
-
   g_test_init (&argc, &argv, NULL);
   (void) hark_error_quark ();
 
-  sipp_path = g_find_program_in_path ("sipp");
-  if (sipp_path == NULL)
-    {
-      g_test_skip ("sipp is not installed");
-      return g_test_run ();
-    }
+  if (!hark_test_sipp_found ())
+    return g_test_run ();
 
   g_test_add ("/hark/calls/pending/info-hangup", Fixture, NULL, fixture_setup_slow_info,
               test_pending_info_hangup, fixture_teardown);

@@ -13,22 +13,18 @@
 
 #include "hark-error.h"
 #include "hark-test-bus.h"
+#include "hark-test-calls.h"
 #include "hark-test-kamailio.h"
+#include "hark-test-sipp.h"
 
 #define CALL1   "io.github.hark.Hark.Call1"
 #define DIALOG1 "io.github.hark.Hark.Dialog1"
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (HarkDBusCall1, g_object_unref)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (HarkDBusDialog1, g_object_unref)
-
 typedef struct {
-  HarkTestBus *bus;
-  GPtrArray   *states;        /* State values seen in PropertiesChanged */
-  GPtrArray   *traces;        /* "in|out start line" of Dialog1.Trace */
-  char        *incoming;      /* path from IncomingCall */
-  GPtrArray   *incomings;     /* every path from IncomingCall */
+  HarkTestBus      *bus;
+  HarkTestCalls     calls;    /* states, traces and incoming calls seen */
   HarkTestKamailio *kamailio; /* for the tests through a proxy */
-  char        *password;      /* Kamailio's password */
+  char             *password; /* Kamailio's password */
 } Fixture;
 
 static void
@@ -36,9 +32,7 @@ fixture_setup (Fixture       *fixture,
                gconstpointer  user_data)
 {
   fixture->bus = hark_test_bus_new (HARK_TEST_BUS_FLAGS_NONE);
-  fixture->states = g_ptr_array_new_with_free_func (g_free);
-  fixture->traces = g_ptr_array_new_with_free_func (g_free);
-  fixture->incomings = g_ptr_array_new_with_free_func (g_free);
+  hark_test_calls_init (&fixture->calls, fixture->bus);
 }
 
 static void
@@ -49,286 +43,15 @@ fixture_teardown (Fixture       *fixture,
   g_clear_pointer (&fixture->bus, hark_test_bus_free);
   g_clear_pointer (&fixture->kamailio, hark_test_kamailio_free);
   g_clear_pointer (&fixture->password, g_free);
-  g_clear_pointer (&fixture->incomings, g_ptr_array_unref);
-  g_clear_pointer (&fixture->states, g_ptr_array_unref);
-  g_clear_pointer (&fixture->traces, g_ptr_array_unref);
-  g_clear_pointer (&fixture->incoming, g_free);
+  hark_test_calls_clear (&fixture->calls);
 }
 
 /* Helpers */
-
-static char *
-scenario_path (const char *name)
-{
-  return g_build_filename (HARK_TEST_SRCDIR, "sipp", name, NULL);
-}
-
-/* The local profile's SIP port, from its Contact (sip:user@host:port). */
-static guint
-local_profile_port (Fixture *fixture)
-{
-  g_autoptr(HarkDBusProfile1) profile = hark_test_bus_find_profile (fixture->bus, "local");
-  const char *contact;
-  const char *colon;
-
-  g_assert_nonnull (profile);
-  contact = hark_dbus_profile1_get_contact (profile);
-  g_assert_nonnull (contact);
-  colon = strrchr (contact, ':');
-  g_assert_nonnull (colon);
-  return (guint) g_ascii_strtoull (colon + 1, NULL, 10);
-}
-
-static char *
-local_profile_path (Fixture *fixture)
-{
-  g_autoptr(HarkDBusProfile1) profile = hark_test_bus_find_profile (fixture->bus, "local");
-
-  return g_strdup (g_dbus_proxy_get_object_path (G_DBUS_PROXY (profile)));
-}
-
-/* Starts SIPp with @scenario on a free port: a UAS when @target_port is 0,
- * else a UAC calling 127.0.0.1:@target_port. */
-static HarkTestProcess *
-start_sipp_to (Fixture    *fixture,
-               const char *scenario,
-               guint       target_port,
-               const char *service,
-               guint      *out_port)
-{
-  g_autoptr(GError) error = NULL;
-  g_autofree char *path = scenario_path (scenario);
-  g_autofree char *port = NULL;
-  g_autofree char *target = NULL;
-  g_autofree char *messages = NULL;
-  g_autofree char *output = NULL;
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  HarkTestProcess *process;
-  guint16 p = hark_test_get_free_port (TRUE);
-
-  port = g_strdup_printf ("%u", p);
-  messages = g_strdup_printf ("%s/%s.messages", hark_test_bus_get_tmpdir (fixture->bus),
-                              scenario);
-  output = g_strdup_printf ("%s/%s.out", hark_test_bus_get_tmpdir (fixture->bus), scenario);
-
-  g_ptr_array_add (argv, "sipp");
-  g_ptr_array_add (argv, "-sf");
-  g_ptr_array_add (argv, path);
-  g_ptr_array_add (argv, "-i");
-  g_ptr_array_add (argv, "127.0.0.1");
-  g_ptr_array_add (argv, "-p");
-  g_ptr_array_add (argv, port);
-  g_ptr_array_add (argv, "-m");
-  g_ptr_array_add (argv, "1");
-  g_ptr_array_add (argv, "-timeout");
-  g_ptr_array_add (argv, "20");
-  g_ptr_array_add (argv, "-timeout_error");
-  g_ptr_array_add (argv, "-nostdin");
-  g_ptr_array_add (argv, "-trace_msg");
-  g_ptr_array_add (argv, "-message_file");
-  g_ptr_array_add (argv, messages);
-  if (target_port != 0)
-    {
-      target = g_strdup_printf ("127.0.0.1:%u", target_port);
-      g_ptr_array_add (argv, "-s");
-      g_ptr_array_add (argv, (gpointer) service);
-      g_ptr_array_add (argv, target);
-    }
-  g_ptr_array_add (argv, NULL);
-
-  process = hark_test_bus_spawn (fixture->bus, (const char * const *) argv->pdata, output, &error);
-  g_assert_no_error (error);
-
-  /* SIPp binds its port at start; give it a moment before Hark calls it. */
-  if (target_port == 0)
-    hark_test_iterate (300);
-
-  if (out_port != NULL)
-    *out_port = p;
-  return process;
-}
-
-static HarkTestProcess *
-start_sipp (Fixture    *fixture,
-            const char *scenario,
-            guint       target_port,
-            guint      *out_port)
-{
-  return start_sipp_to (fixture, scenario, target_port, "hark", out_port);
-}
-
-static void
-assert_sipp_passed (Fixture         *fixture,
-                    HarkTestProcess *sipp,
-                    const char      *scenario)
-{
-  g_autofree char *output_path = g_strdup_printf ("%s/%s.out",
-                                                  hark_test_bus_get_tmpdir (fixture->bus),
-                                                  scenario);
-  g_autofree char *messages_path = g_strdup_printf ("%s/%s.messages",
-                                                    hark_test_bus_get_tmpdir (fixture->bus),
-                                                    scenario);
-
-  if (!hark_test_process_wait (sipp, 25000) ||
-      !WIFEXITED (sipp->wait_status) || WEXITSTATUS (sipp->wait_status) != 0)
-    {
-      g_autofree char *output = NULL;
-      g_autofree char *messages = NULL;
-      g_autofree char *log = hark_test_bus_dup_log_tail (fixture->bus, 4000);
-
-      g_file_get_contents (output_path, &output, NULL, NULL);
-      g_file_get_contents (messages_path, &messages, NULL, NULL);
-      g_test_message ("SIPp output:\n%s\nSIPp messages:\n%s\nhark-daemon log:\n%s",
-                      output ? output : "(none)", messages ? messages : "(none)", log);
-      g_test_fail_printf ("SIPp scenario %s failed (wait status 0x%x)", scenario,
-                          sipp->wait_status);
-    }
-}
-
-static void
-on_properties_changed (GDBusProxy  *proxy,
-                       GVariant    *changed,
-                       const char **invalidated,
-                       Fixture     *fixture)
-{
-  const char *state;
-
-  if (g_variant_lookup (changed, "State", "&s", &state))
-    g_ptr_array_add (fixture->states, g_strdup (state));
-}
-
-static void
-on_trace (HarkDBusDialog1 *dialog,
-          const char      *direction,
-          const char      *start_line,
-          GVariant        *headers,
-          Fixture         *fixture)
-{
-  g_ptr_array_add (fixture->traces, g_strdup_printf ("%s %s", direction, start_line));
-}
-
-static HarkDBusCall1 *
-get_call (Fixture    *fixture,
-          const char *path)
-{
-  g_autoptr(GError) error = NULL;
-  HarkDBusCall1 *call;
-
-  call = hark_dbus_call1_proxy_new_sync (hark_test_bus_get_connection (fixture->bus),
-                                         G_DBUS_PROXY_FLAGS_NONE, HARK_TEST_BUS_NAME, path,
-                                         NULL, &error);
-  g_assert_no_error (error);
-  g_signal_connect (call, "g-properties-changed", G_CALLBACK (on_properties_changed), fixture);
-  return call;
-}
-
-static HarkDBusDialog1 *
-get_dialog (Fixture       *fixture,
-            HarkDBusCall1 *call)
-{
-  g_autoptr(GError) error = NULL;
-  HarkDBusDialog1 *dialog;
-
-  dialog = hark_dbus_dialog1_proxy_new_sync (hark_test_bus_get_connection (fixture->bus),
-                                             G_DBUS_PROXY_FLAGS_NONE, HARK_TEST_BUS_NAME,
-                                             hark_dbus_call1_get_dialog (call), NULL, &error);
-  g_assert_no_error (error);
-  g_signal_connect (dialog, "trace", G_CALLBACK (on_trace), fixture);
-  return dialog;
-}
-
-static char *
-dial (Fixture    *fixture,
-      const char *profile,
-      const char *uri,
-      GVariant   *options,
-      GError    **error)
-{
-  HarkDBusManager1 *manager = hark_test_bus_get_manager (fixture->bus);
-  char *path = NULL;
-
-  if (options == NULL)
-    options = g_variant_new ("a{sv}", NULL);
-  if (!hark_dbus_manager1_call_dial_sync (manager, profile, uri, options, &path, NULL, error))
-    return NULL;
-  return path;
-}
-
-static gboolean
-states_contain_in_order (GPtrArray          *states,
-                         const char * const *expected)
-{
-  guint j = 0;
-
-  for (guint i = 0; i < states->len && expected[j] != NULL; i++)
-    if (g_str_equal (g_ptr_array_index (states, i), expected[j]))
-      j++;
-  return expected[j] == NULL;
-}
-
-static char *
-describe_states (GPtrArray *states)
-{
-  g_autoptr(GString) text = g_string_new (NULL);
-
-  for (guint i = 0; i < states->len; i++)
-    g_string_append_printf (text, "%s%s", i ? " → " : "", (char *) g_ptr_array_index (states, i));
-  return g_string_free (g_steal_pointer (&text), FALSE);
-}
-
-static gboolean
-traces_contain (GPtrArray  *traces,
-                const char *prefix)
-{
-  for (guint i = 0; i < traces->len; i++)
-    if (g_str_has_prefix (g_ptr_array_index (traces, i), prefix))
-      return TRUE;
-  return FALSE;
-}
-
-static gboolean
-object_gone_cb (gpointer user_data)
-{
-  gpointer *args = user_data;
-  HarkTestBus *bus = args[0];
-  const char *path = args[1];
-  g_autoptr(GDBusObject) object = NULL;
-
-  object = g_dbus_object_manager_get_object (hark_test_bus_get_object_manager (bus), path);
-  return object == NULL;
-}
-
-static void
-assert_leaves_bus (Fixture    *fixture,
-                   const char *path)
-{
-  gpointer args[] = { fixture->bus, (gpointer) path };
-
-  g_assert_true (hark_test_wait_for (object_gone_cb, args, 10000));
-}
 
 static void
 assert_invalid_state (GError *error)
 {
   g_assert_error (error, HARK_ERROR, HARK_ERROR_INVALID_STATE);
-}
-
-static gboolean
-incoming_seen_cb (gpointer user_data)
-{
-  Fixture *fixture = user_data;
-
-  return fixture->incoming != NULL;
-}
-
-static void
-on_incoming_call (HarkDBusManager1 *manager,
-                  const char       *path,
-                  Fixture          *fixture)
-{
-  g_free (fixture->incoming);
-  fixture->incoming = g_strdup (path);
-  g_ptr_array_add (fixture->incomings, g_strdup (path));
 }
 
 /* Kamailio */
@@ -430,15 +153,15 @@ test_outgoing_answer_hangup (Fixture       *fixture,
   HarkTestProcess *sipp;
   guint port;
 
-  sipp = start_sipp (fixture, "uas-answer.xml", 0, &port);
+  sipp = hark_test_sipp_start (fixture->bus, "uas-answer.xml", 0, &port);
   uri = g_strdup_printf ("sip:bob@127.0.0.1:%u", port);
 
-  path = dial (fixture, "/", uri, NULL, &error);
+  path = hark_test_calls_dial (fixture->bus, "/", uri, NULL, &error);
   g_assert_no_error (error);
   g_assert_true (g_variant_is_object_path (path));
 
-  call = get_call (fixture, path);
-  dialog = get_dialog (fixture, call);
+  call = hark_test_calls_get_call (&fixture->calls, path);
+  dialog = hark_test_calls_get_dialog (&fixture->calls, call);
   dialog_path = g_strdup (hark_dbus_call1_get_dialog (call));
   g_assert_cmpstr (hark_dbus_call1_get_direction (call), ==, "outgoing");
   g_assert_cmpstr (hark_dbus_call1_get_state (call), ==, "calling");
@@ -478,15 +201,15 @@ test_outgoing_answer_hangup (Fixture       *fixture,
   g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (call), "State", "terminated",
                                                  10000));
   g_assert_cmpstr (hark_dbus_call1_get_state_reason (call), ==, "local-hangup");
-  assert_sipp_passed (fixture, sipp, "uas-answer.xml");
+  hark_test_sipp_assert_passed (fixture->bus, sipp, "uas-answer.xml");
 
-  states = describe_states (fixture->states);
+  states = hark_test_calls_describe_states (fixture->calls.states);
   g_test_message ("States: %s", states);
-  g_assert_true (states_contain_in_order (fixture->states, expected));
+  g_assert_true (hark_test_calls_states_contain_in_order (fixture->calls.states, expected));
 
-  g_assert_true (traces_contain (fixture->traces, "in SIP/2.0 180 Ringing"));
-  g_assert_true (traces_contain (fixture->traces, "in SIP/2.0 200 OK"));
-  g_assert_true (traces_contain (fixture->traces, "out BYE "));
+  g_assert_true (hark_test_calls_traces_contain (fixture->calls.traces, "in SIP/2.0 180 Ringing"));
+  g_assert_true (hark_test_calls_traces_contain (fixture->calls.traces, "in SIP/2.0 200 OK"));
+  g_assert_true (hark_test_calls_traces_contain (fixture->calls.traces, "out BYE "));
 
   /* After the end every method is InvalidState. */
   hark_dbus_call1_call_hangup_sync (call, g_variant_new ("a{sv}", NULL), NULL, &error);
@@ -502,8 +225,8 @@ test_outgoing_answer_hangup (Fixture       *fixture,
   assert_invalid_state (error);
   g_clear_error (&error);
 
-  assert_leaves_bus (fixture, path);
-  assert_leaves_bus (fixture, dialog_path);
+  hark_test_calls_assert_leaves_bus (fixture->bus, path);
+  hark_test_calls_assert_leaves_bus (fixture->bus, dialog_path);
 }
 
 static void
@@ -517,13 +240,13 @@ test_outgoing_cancel (Fixture       *fixture,
   HarkTestProcess *sipp;
   guint port;
 
-  sipp = start_sipp (fixture, "uas-cancel.xml", 0, &port);
+  sipp = hark_test_sipp_start (fixture->bus, "uas-cancel.xml", 0, &port);
   /* user@host is completed to a SIP URI */
   uri = g_strdup_printf ("bob@127.0.0.1:%u", port);
 
-  path = dial (fixture, "/", uri, NULL, &error);
+  path = hark_test_calls_dial (fixture->bus, "/", uri, NULL, &error);
   g_assert_no_error (error);
-  call = get_call (fixture, path);
+  call = hark_test_calls_get_call (&fixture->calls, path);
 
   g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (call), "State", "ringing", 10000));
 
@@ -535,15 +258,8 @@ test_outgoing_cancel (Fixture       *fixture,
                                                  10000));
   g_assert_cmpstr (hark_dbus_call1_get_state_reason (call), ==, "cancelled");
   g_assert_cmpuint (hark_dbus_call1_get_status_code (call), ==, 487);
-  assert_sipp_passed (fixture, sipp, "uas-cancel.xml");
-  assert_leaves_bus (fixture, path);
-}
-
-static HarkDBusCall1 *
-wait_incoming (Fixture *fixture)
-{
-  g_assert_true (hark_test_wait_for (incoming_seen_cb, fixture, 10000));
-  return get_call (fixture, fixture->incoming);
+  hark_test_sipp_assert_passed (fixture->bus, sipp, "uas-cancel.xml");
+  hark_test_calls_assert_leaves_bus (fixture->bus, path);
 }
 
 static void
@@ -553,15 +269,15 @@ test_incoming_accept (Fixture       *fixture,
   g_autoptr(GError) error = NULL;
   g_autoptr(HarkDBusCall1) call = NULL;
   g_autoptr(HarkDBusDialog1) dialog = NULL;
-  HarkDBusManager1 *manager = hark_test_bus_get_manager (fixture->bus);
-  g_autofree char *profile = local_profile_path (fixture);
+  g_autofree char *profile = hark_test_sipp_dup_local_profile_path (fixture->bus);
   HarkTestProcess *sipp;
 
-  g_signal_connect (manager, "incoming-call", G_CALLBACK (on_incoming_call), fixture);
-  sipp = start_sipp (fixture, "uac-call.xml", local_profile_port (fixture), NULL);
+  hark_test_calls_watch_incoming (&fixture->calls);
+  sipp = hark_test_sipp_start (fixture->bus, "uac-call.xml",
+                               hark_test_sipp_get_local_profile_port (fixture->bus), NULL);
 
-  call = wait_incoming (fixture);
-  dialog = get_dialog (fixture, call);
+  call = hark_test_calls_wait_incoming (&fixture->calls);
+  dialog = hark_test_calls_get_dialog (&fixture->calls, call);
   g_assert_cmpstr (hark_dbus_call1_get_direction (call), ==, "incoming");
   g_assert_cmpstr (hark_dbus_call1_get_state (call), ==, "ringing");
   g_assert_cmpstr (hark_dbus_call1_get_remote_name (call), ==, "SIPp Caller");
@@ -577,20 +293,19 @@ test_incoming_accept (Fixture       *fixture,
   g_assert_cmpstr (hark_dbus_call1_get_state_reason (call), ==, "remote-hangup");
   g_assert_cmpuint (hark_dbus_call1_get_status_code (call), ==, 200);
   g_assert_cmpstr (hark_dbus_call1_get_codec (call), ==, "PCMA/8000");
-  g_assert_true (states_contain_in_order (fixture->states,
-                                          (const char * const []) { "active", "terminated",
-                                                                    NULL }));
+  g_assert_true (hark_test_calls_states_contain_in_order (
+    fixture->calls.states, (const char * const []) { "active", "terminated", NULL }));
   g_assert_cmpstr (hark_dbus_dialog1_get_local_tag (dialog), !=, "");
   g_assert_cmpstr (hark_dbus_dialog1_get_remote_tag (dialog), !=, "");
-  g_assert_true (traces_contain (fixture->traces, "in ACK "));
-  g_assert_true (traces_contain (fixture->traces, "in BYE "));
-  assert_sipp_passed (fixture, sipp, "uac-call.xml");
+  g_assert_true (hark_test_calls_traces_contain (fixture->calls.traces, "in ACK "));
+  g_assert_true (hark_test_calls_traces_contain (fixture->calls.traces, "in BYE "));
+  hark_test_sipp_assert_passed (fixture->bus, sipp, "uac-call.xml");
 
   hark_dbus_call1_call_reject_sync (call, 0, g_variant_new ("a{sv}", NULL), NULL, &error);
   assert_invalid_state (error);
   g_clear_error (&error);
 
-  assert_leaves_bus (fixture, fixture->incoming);
+  hark_test_calls_assert_leaves_bus (fixture->bus, fixture->calls.incoming);
 }
 
 static void
@@ -599,13 +314,13 @@ test_incoming_reject (Fixture       *fixture,
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(HarkDBusCall1) call = NULL;
-  HarkDBusManager1 *manager = hark_test_bus_get_manager (fixture->bus);
   HarkTestProcess *sipp;
 
-  g_signal_connect (manager, "incoming-call", G_CALLBACK (on_incoming_call), fixture);
-  sipp = start_sipp (fixture, "uac-reject.xml", local_profile_port (fixture), NULL);
+  hark_test_calls_watch_incoming (&fixture->calls);
+  sipp = hark_test_sipp_start (fixture->bus, "uac-reject.xml",
+                               hark_test_sipp_get_local_profile_port (fixture->bus), NULL);
 
-  call = wait_incoming (fixture);
+  call = hark_test_calls_wait_incoming (&fixture->calls);
   g_assert_cmpstr (hark_dbus_call1_get_state (call), ==, "ringing");
 
   /* 200 is not a final error response */
@@ -620,13 +335,13 @@ test_incoming_reject (Fixture       *fixture,
                                                  15000));
   g_assert_cmpstr (hark_dbus_call1_get_state_reason (call), ==, "declined");
   g_assert_cmpuint (hark_dbus_call1_get_status_code (call), ==, 603);
-  assert_sipp_passed (fixture, sipp, "uac-reject.xml");
+  hark_test_sipp_assert_passed (fixture->bus, sipp, "uac-reject.xml");
 
   hark_dbus_call1_call_accept_sync (call, g_variant_new ("a{sv}", NULL), NULL, &error);
   assert_invalid_state (error);
   g_clear_error (&error);
 
-  assert_leaves_bus (fixture, fixture->incoming);
+  hark_test_calls_assert_leaves_bus (fixture->bus, fixture->calls.incoming);
 }
 
 static void
@@ -636,45 +351,48 @@ test_dial_errors (Fixture       *fixture,
   g_autoptr(GError) error = NULL;
   g_autofree char *path = NULL;
 
-  path = dial (fixture, "/", "not a uri", NULL, &error);
+  path = hark_test_calls_dial (fixture->bus, "/", "not a uri", NULL, &error);
   g_assert_error (error, HARK_ERROR, HARK_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
 
-  path = dial (fixture, "/", "http://example.org/", NULL, &error);
+  path = hark_test_calls_dial (fixture->bus, "/", "http://example.org/", NULL, &error);
   g_assert_error (error, HARK_ERROR, HARK_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
 
   /* The local profile has no domain to complete a number with. */
-  path = dial (fixture, "/", "+1 555 0100", NULL, &error);
+  path = hark_test_calls_dial (fixture->bus, "/", "+1 555 0100", NULL, &error);
   g_assert_error (error, HARK_ERROR, HARK_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
 
-  path = dial (fixture, "/io/github/hark/Hark/Profile/999", "sip:bob@127.0.0.1", NULL, &error);
+  path = hark_test_calls_dial (fixture->bus, "/io/github/hark/Hark/Profile/999",
+                               "sip:bob@127.0.0.1", NULL, &error);
   g_assert_error (error, HARK_ERROR, HARK_ERROR_NOT_FOUND);
   g_clear_error (&error);
 
-  path = dial (fixture, "/", "sip:bob@127.0.0.1", g_variant_new_parsed ("{'colour': <'red'>}"),
-               &error);
+  path = hark_test_calls_dial (fixture->bus, "/", "sip:bob@127.0.0.1",
+                               g_variant_new_parsed ("{'colour': <'red'>}"), &error);
   g_assert_error (error, HARK_ERROR, HARK_ERROR_INVALID_ARGUMENT);
   g_assert_nonnull (strstr (error->message, "colour"));
   g_clear_error (&error);
 
-  path = dial (fixture, "/", "sip:bob@127.0.0.1", g_variant_new_parsed ("{'to': <42>}"), &error);
+  path = hark_test_calls_dial (fixture->bus, "/", "sip:bob@127.0.0.1",
+                               g_variant_new_parsed ("{'to': <42>}"), &error);
   g_assert_error (error, HARK_ERROR, HARK_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
 
-  path = dial (fixture, "/", "sip:bob@127.0.0.1",
-               g_variant_new_parsed ("{'headers': <{'Call-ID': 'mine'}>}"), &error);
+  path = hark_test_calls_dial (fixture->bus, "/", "sip:bob@127.0.0.1",
+                               g_variant_new_parsed ("{'headers': <{'Call-ID': 'mine'}>}"), &error);
   g_assert_error (error, HARK_ERROR, HARK_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
 
-  path = dial (fixture, "/", "sip:bob@127.0.0.1",
-               g_variant_new_parsed ("{'headers': <{'X-A': 'b\\r\\nVia: evil'}>}"), &error);
+  path = hark_test_calls_dial (fixture->bus, "/", "sip:bob@127.0.0.1",
+                               g_variant_new_parsed ("{'headers': <{'X-A': 'b\\r\\nVia: evil'}>}"),
+                               &error);
   g_assert_error (error, HARK_ERROR, HARK_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
 
-  path = dial (fixture, "/", "sip:bob@127.0.0.1",
-               g_variant_new_parsed ("{'request-uri': <'mailto:x@y'>}"), &error);
+  path = hark_test_calls_dial (fixture->bus, "/", "sip:bob@127.0.0.1",
+                               g_variant_new_parsed ("{'request-uri': <'mailto:x@y'>}"), &error);
   g_assert_error (error, HARK_ERROR, HARK_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
 
@@ -700,8 +418,7 @@ test_auth_profile (Fixture       *fixture,
   g_autofree char *log = NULL;
 
   start_kamailio (fixture, TRUE);
-  g_signal_connect (hark_test_bus_get_manager (fixture->bus), "incoming-call",
-                    G_CALLBACK (on_incoming_call), fixture);
+  hark_test_calls_watch_incoming (&fixture->calls);
   bob = create_kamailio_profile (fixture, "bob", fixture->password, NULL);
   register_at_kamailio (fixture, bob, "bob");
   alice = create_kamailio_profile (fixture, "alice", fixture->password, NULL);
@@ -710,12 +427,13 @@ test_auth_profile (Fixture       *fixture,
 
   uri = g_strdup_printf ("sip:bob@127.0.0.1:%u",
                          hark_test_kamailio_get_port (fixture->kamailio, "udp"));
-  path = dial (fixture, g_dbus_proxy_get_object_path (G_DBUS_PROXY (alice)), uri, NULL, &error);
+  path = hark_test_calls_dial (fixture->bus, g_dbus_proxy_get_object_path (G_DBUS_PROXY (alice)),
+                               uri, NULL, &error);
   g_assert_no_error (error);
-  call = get_call (fixture, path);
-  dialog = get_dialog (fixture, call);
+  call = hark_test_calls_get_call (&fixture->calls, path);
+  dialog = hark_test_calls_get_dialog (&fixture->calls, call);
 
-  incoming = wait_incoming (fixture);
+  incoming = hark_test_calls_wait_incoming (&fixture->calls);
   g_assert_cmpstr (hark_dbus_call1_get_profile (incoming), ==,
                    g_dbus_proxy_get_object_path (G_DBUS_PROXY (bob)));
   hark_dbus_call1_call_accept_sync (incoming, g_variant_new ("a{sv}", NULL), NULL, &error);
@@ -761,8 +479,7 @@ test_auth_retry (Fixture       *fixture,
   g_autofree char *path2 = NULL;
 
   start_kamailio (fixture, TRUE);
-  g_signal_connect (hark_test_bus_get_manager (fixture->bus), "incoming-call",
-                    G_CALLBACK (on_incoming_call), fixture);
+  hark_test_calls_watch_incoming (&fixture->calls);
   bob = create_kamailio_profile (fixture, "bob", fixture->password, NULL);
   register_at_kamailio (fixture, bob, "bob");
   alice = create_kamailio_profile (fixture, "alice", "wrong", NULL);
@@ -771,15 +488,16 @@ test_auth_retry (Fixture       *fixture,
 
   uri = g_strdup_printf ("sip:bob@127.0.0.1:%u",
                          hark_test_kamailio_get_port (fixture->kamailio, "udp"));
-  path = dial (fixture, g_dbus_proxy_get_object_path (G_DBUS_PROXY (alice)), uri, NULL, &error);
+  path = hark_test_calls_dial (fixture->bus, g_dbus_proxy_get_object_path (G_DBUS_PROXY (alice)),
+                               uri, NULL, &error);
   g_assert_no_error (error);
-  call = get_call (fixture, path);
+  call = hark_test_calls_get_call (&fixture->calls, path);
 
   g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (call), "StateReason",
                                                  "auth-failed", 10000));
   g_assert_cmpstr (hark_dbus_call1_get_state (call), ==, "calling");
   g_assert_cmpuint (hark_dbus_call1_get_status_code (call), ==, 407);
-  g_assert_null (fixture->incoming);
+  g_assert_null (fixture->calls.incoming);
 
   hark_dbus_call1_call_authenticate_sync (call, "al:ice", "x", NULL, &error);
   g_assert_error (error, HARK_ERROR, HARK_ERROR_INVALID_ARGUMENT);
@@ -787,7 +505,7 @@ test_auth_retry (Fixture       *fixture,
   hark_dbus_call1_call_authenticate_sync (call, "alice", fixture->password, NULL, &error);
   g_assert_no_error (error);
 
-  incoming = wait_incoming (fixture);
+  incoming = hark_test_calls_wait_incoming (&fixture->calls);
   hark_dbus_call1_call_reject_sync (incoming, 603, g_variant_new ("a{sv}", NULL), NULL, &error);
   g_assert_no_error (error);
   g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (call), "State", "terminated",
@@ -797,11 +515,11 @@ test_auth_retry (Fixture       *fixture,
 
   /* The "auth" option is tried before the profile's password; giving up
    * while the call waits for credentials sends nothing more. */
-  path2 = dial (fixture, g_dbus_proxy_get_object_path (G_DBUS_PROXY (alice)), uri,
-                g_variant_new_parsed ("{'auth': <{'username': 'alice', 'password': 'bad'}>}"),
-                &error);
+  path2 = hark_test_calls_dial (
+    fixture->bus, g_dbus_proxy_get_object_path (G_DBUS_PROXY (alice)), uri,
+    g_variant_new_parsed ("{'auth': <{'username': 'alice', 'password': 'bad'}>}"), &error);
   g_assert_no_error (error);
-  call2 = get_call (fixture, path2);
+  call2 = hark_test_calls_get_call (&fixture->calls, path2);
   g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (call2), "StateReason",
                                                  "auth-failed", 10000));
   hark_dbus_call1_call_hangup_sync (call2, g_variant_new ("a{sv}", NULL), NULL, &error);
@@ -809,7 +527,7 @@ test_auth_retry (Fixture       *fixture,
   g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (call2), "State", "terminated",
                                                  5000));
   g_assert_cmpstr (hark_dbus_call1_get_state_reason (call2), ==, "auth-failed");
-  g_assert_cmpuint (fixture->incomings->len, ==, 1);
+  g_assert_cmpuint (fixture->calls.incomings->len, ==, 1);
 }
 
 /* Hold()/Resume() as re-INVITEs (a=sendonly, then sendrecv again); then
@@ -824,17 +542,10 @@ test_hold_resume (Fixture       *fixture,
   const char * const expected[] = { "held", "active", "held", "active", "terminated", NULL };
   g_autoptr(GError) error = NULL;
   g_autoptr(HarkDBusCall1) call = NULL;
-  g_autofree char *uri = NULL;
-  g_autofree char *path = NULL;
   g_autofree char *states = NULL;
   HarkTestProcess *sipp;
-  guint port;
 
-  sipp = start_sipp (fixture, "uas-hold.xml", 0, &port);
-  uri = g_strdup_printf ("sip:bob@127.0.0.1:%u", port);
-  path = dial (fixture, "/", uri, NULL, &error);
-  g_assert_no_error (error);
-  call = get_call (fixture, path);
+  call = hark_test_calls_dial_sipp (&fixture->calls, "uas-hold.xml", &sipp, NULL);
 
   /* Not before the call is answered */
   hark_dbus_call1_call_resume_sync (call, NULL, &error);
@@ -869,11 +580,11 @@ test_hold_resume (Fixture       *fixture,
   g_assert_no_error (error);
   g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (call), "State", "terminated",
                                                  10000));
-  assert_sipp_passed (fixture, sipp, "uas-hold.xml");
+  hark_test_sipp_assert_passed (fixture->bus, sipp, "uas-hold.xml");
 
-  states = describe_states (fixture->states);
+  states = hark_test_calls_describe_states (fixture->calls.states);
   g_test_message ("States: %s", states);
-  g_assert_true (states_contain_in_order (fixture->states, expected));
+  g_assert_true (hark_test_calls_states_contain_in_order (fixture->calls.states, expected));
 }
 
 /* Call waiting: a second call rings while the first is active; Hold the
@@ -886,25 +597,24 @@ test_call_waiting (Fixture       *fixture,
   g_autoptr(HarkDBusCall1) first = NULL;
   g_autoptr(HarkDBusCall1) second = NULL;
   g_autofree char *first_path = NULL;
-  HarkDBusManager1 *manager = hark_test_bus_get_manager (fixture->bus);
   HarkTestProcess *sipp_first;
   HarkTestProcess *sipp_second;
-  guint port = local_profile_port (fixture);
+  guint port = hark_test_sipp_get_local_profile_port (fixture->bus);
 
-  g_signal_connect (manager, "incoming-call", G_CALLBACK (on_incoming_call), fixture);
-  sipp_first = start_sipp (fixture, "uac-held.xml", port, NULL);
-  first = wait_incoming (fixture);
-  first_path = g_strdup (fixture->incoming);
+  hark_test_calls_watch_incoming (&fixture->calls);
+  sipp_first = hark_test_sipp_start (fixture->bus, "uac-held.xml", port, NULL);
+  first = hark_test_calls_wait_incoming (&fixture->calls);
+  first_path = g_strdup (fixture->calls.incoming);
   hark_dbus_call1_call_accept_sync (first, g_variant_new ("a{sv}", NULL), NULL, &error);
   g_assert_no_error (error);
   g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (first), "State", "active", 5000));
   /* Hold needs the ACK of our 2xx first */
   hark_test_iterate (300);
 
-  g_clear_pointer (&fixture->incoming, g_free);
-  sipp_second = start_sipp (fixture, "uac-call.xml", port, NULL);
-  second = wait_incoming (fixture);
-  g_assert_cmpstr (fixture->incoming, !=, first_path);
+  g_clear_pointer (&fixture->calls.incoming, g_free);
+  sipp_second = hark_test_sipp_start (fixture->bus, "uac-call.xml", port, NULL);
+  second = hark_test_calls_wait_incoming (&fixture->calls);
+  g_assert_cmpstr (fixture->calls.incoming, !=, first_path);
   g_assert_cmpstr (hark_dbus_call1_get_state (second), ==, "ringing");
   g_assert_cmpstr (hark_dbus_call1_get_state (first), ==, "active");
 
@@ -920,14 +630,14 @@ test_call_waiting (Fixture       *fixture,
                                                  10000));
   g_assert_cmpstr (hark_dbus_call1_get_state_reason (second), ==, "remote-hangup");
   g_assert_cmpstr (hark_dbus_call1_get_state (first), ==, "held");
-  assert_sipp_passed (fixture, sipp_second, "uac-call.xml");
+  hark_test_sipp_assert_passed (fixture->bus, sipp_second, "uac-call.xml");
 
   hark_dbus_call1_call_hangup_sync (first, g_variant_new ("a{sv}", NULL), NULL, &error);
   g_assert_no_error (error);
   g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (first), "State", "terminated",
                                                  10000));
   g_assert_cmpstr (hark_dbus_call1_get_state_reason (first), ==, "local-hangup");
-  assert_sipp_passed (fixture, sipp_first, "uac-held.xml");
+  hark_test_sipp_assert_passed (fixture->bus, sipp_first, "uac-held.xml");
 }
 
 static guint
@@ -962,8 +672,7 @@ test_auto_answer (Fixture       *fixture,
   guint delay_ms;
 
   start_kamailio (fixture, FALSE);
-  g_signal_connect (hark_test_bus_get_manager (fixture->bus), "incoming-call",
-                    G_CALLBACK (on_incoming_call), fixture);
+  hark_test_calls_watch_incoming (&fixture->calls);
 
   /* Out of range */
   {
@@ -986,9 +695,10 @@ test_auto_answer (Fixture       *fixture,
   g_assert_cmpuint (hark_dbus_profile1_get_auto_answer (bob), ==, delay_ms);
   register_at_kamailio (fixture, bob, "bob");
 
-  sipp = start_sipp_to (fixture, "uac-call.xml",
-                        hark_test_kamailio_get_port (fixture->kamailio, "udp"), "bob", NULL);
-  call = wait_incoming (fixture);
+  sipp = hark_test_sipp_start_full (fixture->bus, "uac-call.xml",
+                                    hark_test_kamailio_get_port (fixture->kamailio, "udp"),
+                                    &(HarkTestSippOptions) { .service = "bob" }, NULL);
+  call = hark_test_calls_wait_incoming (&fixture->calls);
   g_assert_cmpstr (hark_dbus_call1_get_state (call), ==, "ringing");
   g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (call), "State", "active",
                                                  delay_ms + 5000));
@@ -996,7 +706,7 @@ test_auto_answer (Fixture       *fixture,
   g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (call), "State", "terminated",
                                                  10000));
   g_assert_cmpstr (hark_dbus_call1_get_state_reason (call), ==, "remote-hangup");
-  assert_sipp_passed (fixture, sipp, "uac-call.xml");
+  hark_test_sipp_assert_passed (fixture->bus, sipp, "uac-call.xml");
 }
 
 /* Load at a small scale: SIPp's built-in caller, 10 calls/s, 50 calls,
@@ -1049,16 +759,6 @@ test_load (Fixture       *fixture,
   g_assert_true (hark_test_bus_wait_name_owner (fixture->bus, HARK_TEST_BUS_NAME, TRUE, 1000));
 }
 
-static gssize
-trace_index (GPtrArray  *traces,
-             const char *prefix)
-{
-  for (guint i = 0; i < traces->len; i++)
-    if (g_str_has_prefix (g_ptr_array_index (traces, i), prefix))
-      return i;
-  return -1;
-}
-
 /* The callee hangs up right after Accept(): the BYE waits for the ACK. */
 static void
 test_bye_after_ack (Fixture       *fixture,
@@ -1067,15 +767,15 @@ test_bye_after_ack (Fixture       *fixture,
   g_autoptr(GError) error = NULL;
   g_autoptr(HarkDBusCall1) call = NULL;
   g_autoptr(HarkDBusDialog1) dialog = NULL;
-  HarkDBusManager1 *manager = hark_test_bus_get_manager (fixture->bus);
   HarkTestProcess *sipp;
   gssize ack;
   gssize bye;
 
-  g_signal_connect (manager, "incoming-call", G_CALLBACK (on_incoming_call), fixture);
-  sipp = start_sipp (fixture, "uac-late-ack.xml", local_profile_port (fixture), NULL);
-  call = wait_incoming (fixture);
-  dialog = get_dialog (fixture, call);
+  hark_test_calls_watch_incoming (&fixture->calls);
+  sipp = hark_test_sipp_start (fixture->bus, "uac-late-ack.xml",
+                               hark_test_sipp_get_local_profile_port (fixture->bus), NULL);
+  call = hark_test_calls_wait_incoming (&fixture->calls);
+  dialog = hark_test_calls_get_dialog (&fixture->calls, call);
 
   hark_dbus_call1_call_accept_sync (call, g_variant_new ("a{sv}", NULL), NULL, &error);
   g_assert_no_error (error);
@@ -1091,10 +791,10 @@ test_bye_after_ack (Fixture       *fixture,
   g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (call), "State", "terminated",
                                                  15000));
   g_assert_cmpstr (hark_dbus_call1_get_state_reason (call), ==, "local-hangup");
-  assert_sipp_passed (fixture, sipp, "uac-late-ack.xml");
+  hark_test_sipp_assert_passed (fixture->bus, sipp, "uac-late-ack.xml");
 
-  ack = trace_index (fixture->traces, "in ACK ");
-  bye = trace_index (fixture->traces, "out BYE ");
+  ack = hark_test_calls_trace_index (fixture->calls.traces, "in ACK ");
+  bye = hark_test_calls_trace_index (fixture->calls.traces, "out BYE ");
   g_assert_cmpint (ack, >=, 0);
   g_assert_cmpint (bye, >, ack);
 }
@@ -1162,7 +862,7 @@ static void
 test_malformed (Fixture       *fixture,
                 gconstpointer  user_data)
 {
-  guint port = local_profile_port (fixture);
+  guint port = hark_test_sipp_get_local_profile_port (fixture->bus);
   g_autofree char *reply = NULL;
   g_autofree char *request = NULL;
   g_autofree char *huge = NULL;
@@ -1227,44 +927,10 @@ test_malformed (Fixture       *fixture,
   g_assert_no_error (error);
   g_assert_nonnull (properties);
   g_assert_true (hark_test_wait_for (no_calls_cb, fixture, 10000));
-  g_assert_cmpuint (local_profile_port (fixture), ==, port);
+  g_assert_cmpuint (hark_test_sipp_get_local_profile_port (fixture->bus), ==, port);
 }
 
 /* Transfer, timers, 100rel */
-
-/* Starts SIPp as a UAS with @scenario and `-key @key @value`. */
-static HarkTestProcess *
-start_sipp_uas_key (Fixture    *fixture,
-                    const char *scenario,
-                    const char *key,
-                    const char *value,
-                    guint      *out_port)
-{
-  g_autoptr(GError) error = NULL;
-  g_autofree char *path = scenario_path (scenario);
-  g_autofree char *port = NULL;
-  g_autofree char *messages = NULL;
-  g_autofree char *output = NULL;
-  HarkTestProcess *process;
-  guint16 p = hark_test_get_free_port (TRUE);
-
-  port = g_strdup_printf ("%u", p);
-  messages = g_strdup_printf ("%s/%s.messages", hark_test_bus_get_tmpdir (fixture->bus), scenario);
-  output = g_strdup_printf ("%s/%s.out", hark_test_bus_get_tmpdir (fixture->bus), scenario);
-  {
-    const char * const argv[] = {
-      "sipp", "-sf", path, "-i", "127.0.0.1", "-p", port, "-m", "1", "-timeout", "20",
-      "-timeout_error", "-nostdin", "-trace_msg", "-message_file", messages,
-      "-key", key, value, NULL
-    };
-
-    process = hark_test_bus_spawn (fixture->bus, argv, output, &error);
-  }
-  g_assert_no_error (error);
-  hark_test_iterate (300);
-  *out_port = p;
-  return process;
-}
 
 typedef struct {
   Fixture    *fixture;
@@ -1336,20 +1002,24 @@ test_transfer_incoming_refer (Fixture       *fixture,
   guint target_port;
   guint port;
 
-  g_signal_connect (hark_test_bus_get_manager (fixture->bus), "incoming-call",
-                    G_CALLBACK (on_incoming_call), fixture);
-  sipp_target = start_sipp (fixture, "uas-answer.xml", 0, &target_port);
+  hark_test_calls_watch_incoming (&fixture->calls);
+  sipp_target = hark_test_sipp_start (fixture->bus, "uas-answer.xml", 0, &target_port);
   refer_to = g_strdup_printf ("sip:carol@127.0.0.1:%u", target_port);
-  sipp = start_sipp_uas_key (fixture, "uas-refer.xml", "refer_to", refer_to, &port);
+  sipp = hark_test_sipp_start_full (fixture->bus, "uas-refer.xml", 0,
+                                    &(HarkTestSippOptions) {
+                                      .keys = (const char * const []) { "refer_to", refer_to,
+                                                                        NULL },
+                                    },
+                                    &port);
 
   uri = g_strdup_printf ("sip:bob@127.0.0.1:%u", port);
-  path = dial (fixture, "/", uri, NULL, &error);
+  path = hark_test_calls_dial (fixture->bus, "/", uri, NULL, &error);
   g_assert_no_error (error);
-  call = get_call (fixture, path);
-  dialog = get_dialog (fixture, call);
+  call = hark_test_calls_get_call (&fixture->calls, path);
+  dialog = hark_test_calls_get_dialog (&fixture->calls, call);
 
   target_path = wait_other_call (fixture, path);
-  target = get_call (fixture, target_path);
+  target = hark_test_calls_get_call (&fixture->calls, target_path);
   g_assert_cmpstr (hark_dbus_call1_get_direction (target), ==, "outgoing");
   g_assert_cmpstr (hark_dbus_call1_get_remote_uri (target), ==, refer_to);
   g_assert_cmpstr (hark_dbus_call1_get_profile (target), ==, hark_dbus_call1_get_profile (call));
@@ -1361,11 +1031,11 @@ test_transfer_incoming_refer (Fixture       *fixture,
   g_assert_cmpstr (hark_dbus_call1_get_state_reason (call), ==, "transferred");
   g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (dialog), "State", "terminated",
                                                  5000));
-  assert_sipp_passed (fixture, sipp, "uas-refer.xml");
-  g_assert_true (traces_contain (fixture->traces, "out NOTIFY "));
-  g_assert_true (traces_contain (fixture->traces, "out BYE "));
+  hark_test_sipp_assert_passed (fixture->bus, sipp, "uas-refer.xml");
+  g_assert_true (hark_test_calls_traces_contain (fixture->calls.traces, "out NOTIFY "));
+  g_assert_true (hark_test_calls_traces_contain (fixture->calls.traces, "out BYE "));
   /* A call Hark placed itself is not an incoming one */
-  g_assert_null (fixture->incoming);
+  g_assert_null (fixture->calls.incoming);
 
   /* uas-answer.xml wants a Reason and a header of ours on the BYE */
   hark_dbus_call1_call_hangup_sync (target,
@@ -1375,8 +1045,8 @@ test_transfer_incoming_refer (Fixture       *fixture,
   g_assert_no_error (error);
   g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (target), "State", "terminated",
                                                  10000));
-  assert_sipp_passed (fixture, sipp_target, "uas-answer.xml");
-  assert_leaves_bus (fixture, path);
+  hark_test_sipp_assert_passed (fixture->bus, sipp_target, "uas-answer.xml");
+  hark_test_calls_assert_leaves_bus (fixture->bus, path);
 }
 
 /* Transfer(): REFER on the call's dialog, a subscriber usage listed in
@@ -1388,17 +1058,11 @@ test_transfer_blind (Fixture       *fixture,
   g_autoptr(GError) error = NULL;
   g_autoptr(HarkDBusCall1) call = NULL;
   g_autoptr(HarkDBusDialog1) dialog = NULL;
-  g_autofree char *uri = NULL;
   g_autofree char *path = NULL;
   HarkTestProcess *sipp;
-  guint port;
 
-  sipp = start_sipp (fixture, "uas-transferee.xml", 0, &port);
-  uri = g_strdup_printf ("sip:bob@127.0.0.1:%u", port);
-  path = dial (fixture, "/", uri, NULL, &error);
-  g_assert_no_error (error);
-  call = get_call (fixture, path);
-  dialog = get_dialog (fixture, call);
+  call = hark_test_calls_dial_sipp (&fixture->calls, "uas-transferee.xml", &sipp, &path);
+  dialog = hark_test_calls_get_dialog (&fixture->calls, call);
 
   g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (call), "State", "active", 10000));
 
@@ -1416,11 +1080,11 @@ test_transfer_blind (Fixture       *fixture,
   g_assert_cmpstr (hark_dbus_call1_get_state_reason (call), ==, "transferred");
   g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (dialog), "State", "terminated",
                                                  5000));
-  assert_sipp_passed (fixture, sipp, "uas-transferee.xml");
-  g_assert_true (traces_contain (fixture->traces, "out REFER "));
-  g_assert_true (traces_contain (fixture->traces, "in SIP/2.0 202 "));
-  g_assert_true (traces_contain (fixture->traces, "in NOTIFY "));
-  assert_leaves_bus (fixture, path);
+  hark_test_sipp_assert_passed (fixture->bus, sipp, "uas-transferee.xml");
+  g_assert_true (hark_test_calls_traces_contain (fixture->calls.traces, "out REFER "));
+  g_assert_true (hark_test_calls_traces_contain (fixture->calls.traces, "in SIP/2.0 202 "));
+  g_assert_true (hark_test_calls_traces_contain (fixture->calls.traces, "in NOTIFY "));
+  hark_test_calls_assert_leaves_bus (fixture->bus, path);
 }
 
 /* The transferee hangs up before its final NOTIFY: the Call ends, but the
@@ -1432,18 +1096,13 @@ test_transfer_bye_first (Fixture       *fixture,
   g_autoptr(GError) error = NULL;
   g_autoptr(HarkDBusCall1) call = NULL;
   g_autoptr(HarkDBusDialog1) dialog = NULL;
-  g_autofree char *uri = NULL;
   g_autofree char *path = NULL;
   HarkTestProcess *sipp;
   gssize bye;
-  guint port;
 
-  sipp = start_sipp (fixture, "uas-transferee-bye-first.xml", 0, &port);
-  uri = g_strdup_printf ("sip:bob@127.0.0.1:%u", port);
-  path = dial (fixture, "/", uri, NULL, &error);
-  g_assert_no_error (error);
-  call = get_call (fixture, path);
-  dialog = get_dialog (fixture, call);
+  call = hark_test_calls_dial_sipp (&fixture->calls, "uas-transferee-bye-first.xml", &sipp,
+                                    &path);
+  dialog = hark_test_calls_get_dialog (&fixture->calls, call);
   g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (call), "State", "active", 10000));
 
   hark_dbus_call1_call_transfer_sync (call, "sip:carol@127.0.0.1:5999", NULL, &error);
@@ -1458,19 +1117,19 @@ test_transfer_bye_first (Fixture       *fixture,
 
   g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (dialog), "State", "terminated",
                                                  10000));
-  assert_sipp_passed (fixture, sipp, "uas-transferee-bye-first.xml");
-  bye = trace_index (fixture->traces, "in BYE ");
+  hark_test_sipp_assert_passed (fixture->bus, sipp, "uas-transferee-bye-first.xml");
+  bye = hark_test_calls_trace_index (fixture->calls.traces, "in BYE ");
   g_assert_cmpint (bye, >=, 0);
   /* the final NOTIFY came after the BYE and was answered */
   {
     gssize last_notify = -1;
 
-    for (guint i = 0; i < fixture->traces->len; i++)
-      if (g_str_has_prefix (g_ptr_array_index (fixture->traces, i), "in NOTIFY "))
+    for (guint i = 0; i < fixture->calls.traces->len; i++)
+      if (g_str_has_prefix (g_ptr_array_index (fixture->calls.traces, i), "in NOTIFY "))
         last_notify = i;
     g_assert_cmpint (last_notify, >, bye);
   }
-  assert_leaves_bus (fixture, path);
+  hark_test_calls_assert_leaves_bus (fixture->bus, path);
 }
 
 /* Our INVITE offers session timers and 100rel; a 183 that requires
@@ -1481,25 +1140,18 @@ test_100rel_timer (Fixture       *fixture,
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(HarkDBusCall1) call = NULL;
-  g_autofree char *uri = NULL;
-  g_autofree char *path = NULL;
   HarkTestProcess *sipp;
-  guint port;
 
-  sipp = start_sipp (fixture, "uas-100rel-timer.xml", 0, &port);
-  uri = g_strdup_printf ("sip:bob@127.0.0.1:%u", port);
-  path = dial (fixture, "/", uri, NULL, &error);
-  g_assert_no_error (error);
-  call = get_call (fixture, path);
+  call = hark_test_calls_dial_sipp (&fixture->calls, "uas-100rel-timer.xml", &sipp, NULL);
 
   g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (call), "State", "active", 10000));
-  g_assert_true (states_contain_in_order (fixture->states,
-                                          (const char * const []) { "early", "active", NULL }));
+  g_assert_true (hark_test_calls_states_contain_in_order (
+    fixture->calls.states, (const char * const []) { "early", "active", NULL }));
   hark_dbus_call1_call_hangup_sync (call, g_variant_new ("a{sv}", NULL), NULL, &error);
   g_assert_no_error (error);
   g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (call), "State", "terminated",
                                                  10000));
-  assert_sipp_passed (fixture, sipp, "uas-100rel-timer.xml");
+  hark_test_sipp_assert_passed (fixture->bus, sipp, "uas-100rel-timer.xml");
 }
 
 /* The daemon of these tests lets incoming calls ring 1.5 s only. */
@@ -1521,34 +1173,28 @@ test_ring_timeout (Fixture       *fixture,
   g_autoptr(HarkDBusCall1) call = NULL;
   HarkTestProcess *sipp;
 
-  g_signal_connect (hark_test_bus_get_manager (fixture->bus), "incoming-call",
-                    G_CALLBACK (on_incoming_call), fixture);
-  sipp = start_sipp (fixture, "uac-unanswered.xml", local_profile_port (fixture), NULL);
-  call = wait_incoming (fixture);
+  hark_test_calls_watch_incoming (&fixture->calls);
+  sipp = hark_test_sipp_start (fixture->bus, "uac-unanswered.xml",
+                               hark_test_sipp_get_local_profile_port (fixture->bus), NULL);
+  call = hark_test_calls_wait_incoming (&fixture->calls);
   g_assert_cmpstr (hark_dbus_call1_get_state (call), ==, "ringing");
   g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (call), "State", "terminated",
                                                  10000));
   g_assert_cmpstr (hark_dbus_call1_get_state_reason (call), ==, "timeout");
   g_assert_cmpuint (hark_dbus_call1_get_status_code (call), ==, 480);
-  assert_sipp_passed (fixture, sipp, "uac-unanswered.xml");
+  hark_test_sipp_assert_passed (fixture->bus, sipp, "uac-unanswered.xml");
 }
 
 int
 main (int   argc,
       char *argv[])
 {
-  g_autofree char *sipp_path = NULL;
-
   g_test_init (&argc, &argv, NULL);
   /* Registers the D-Bus error names, so replies map back to HARK_ERROR. */
   (void) hark_error_quark ();
 
-  sipp_path = g_find_program_in_path ("sipp");
-  if (sipp_path == NULL)
-    {
-      g_test_skip ("sipp is not installed");
-      return g_test_run ();
-    }
+  if (!hark_test_sipp_found ())
+    return g_test_run ();
 
 #define ADD(path, func) \
   g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)

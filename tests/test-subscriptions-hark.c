@@ -17,7 +17,9 @@
 
 #include "hark-error.h"
 #include "hark-test-bus.h"
+#include "hark-test-calls.h"
 #include "hark-test-kamailio.h"
+#include "hark-test-sipp.h"
 
 #define SUBSCRIPTION1 "io.github.hark.Hark.Subscription1"
 #define REGISTER_TIMEOUT_MS 10000
@@ -57,6 +59,10 @@ fixture_teardown (Fixture       *fixture,
 /* ------------------------------------------------------------------------ */
 /* Helpers                                                                   */
 
+/* SIPp gives up after this long in these tests: Kamailio and a second
+ * daemon take their time */
+#define SIPP_TIMEOUT_S 40
+
 /* Starts SIPp with tests/sipp/@scenario as a UAS on @address, a free port. */
 static HarkTestProcess *
 start_sipp_uas (HarkTestBus *bus,
@@ -64,25 +70,9 @@ start_sipp_uas (HarkTestBus *bus,
                 const char  *address,
                 guint       *out_port)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *path = g_build_filename (HARK_TEST_SRCDIR, "sipp", scenario, NULL);
-  guint16 p = hark_test_get_free_port (TRUE);
-  g_autofree char *port = g_strdup_printf ("%u", p);
-  g_autofree char *messages = g_strdup_printf ("%s/%s.messages", hark_test_bus_get_tmpdir (bus),
-                                               scenario);
-  g_autofree char *output = g_strdup_printf ("%s/%s.out", hark_test_bus_get_tmpdir (bus),
-                                             scenario);
-  const char * const argv[] = {
-    "sipp", "-sf", path, "-i", address, "-p", port, "-m", "1", "-timeout", "40",
-    "-timeout_error", "-nostdin", "-trace_msg", "-message_file", messages, NULL
-  };
-  HarkTestProcess *process = hark_test_bus_spawn (bus, argv, output, &error);
+  HarkTestSippOptions options = { .address = address, .timeout_s = SIPP_TIMEOUT_S };
 
-  g_assert_no_error (error);
-  /* SIPp binds its port at start; give it a moment before anyone sends. */
-  hark_test_iterate (300);
-  *out_port = p;
-  return process;
+  return hark_test_sipp_start_full (bus, scenario, 0, &options, out_port);
 }
 
 /* Starts SIPp with tests/sipp/@scenario as a client of 127.0.0.1:@target_port,
@@ -92,23 +82,9 @@ start_sipp_uac (HarkTestBus *bus,
                 const char  *scenario,
                 guint        target_port)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *path = g_build_filename (HARK_TEST_SRCDIR, "sipp", scenario, NULL);
-  g_autofree char *port = g_strdup_printf ("%u", hark_test_get_free_port (TRUE));
-  g_autofree char *target = g_strdup_printf ("127.0.0.1:%u", target_port);
-  g_autofree char *messages = g_strdup_printf ("%s/%s.messages", hark_test_bus_get_tmpdir (bus),
-                                               scenario);
-  g_autofree char *output = g_strdup_printf ("%s/%s.out", hark_test_bus_get_tmpdir (bus),
-                                             scenario);
-  const char * const argv[] = {
-    "sipp", "-sf", path, "-i", "127.0.0.1", "-p", port, "-m", "1", "-timeout", "40",
-    "-timeout_error", "-nostdin", "-trace_msg", "-message_file", messages, "-s", "hark",
-    target, NULL
-  };
-  HarkTestProcess *process = hark_test_bus_spawn (bus, argv, output, &error);
+  HarkTestSippOptions options = { .timeout_s = SIPP_TIMEOUT_S };
 
-  g_assert_no_error (error);
-  return process;
+  return hark_test_sipp_start_full (bus, scenario, target_port, &options, NULL);
 }
 
 static void
@@ -116,24 +92,7 @@ assert_sipp_passed (HarkTestBus     *bus,
                     HarkTestProcess *sipp,
                     const char      *scenario)
 {
-  if (!hark_test_process_wait (sipp, 30000) ||
-      !WIFEXITED (sipp->wait_status) || WEXITSTATUS (sipp->wait_status) != 0)
-    {
-      g_autofree char *output_path = g_strdup_printf ("%s/%s.out", hark_test_bus_get_tmpdir (bus),
-                                                      scenario);
-      g_autofree char *messages_path = g_strdup_printf ("%s/%s.messages",
-                                                        hark_test_bus_get_tmpdir (bus), scenario);
-      g_autofree char *output = NULL;
-      g_autofree char *messages = NULL;
-      g_autofree char *log = hark_test_bus_dup_log_tail (bus, 6000);
-
-      g_file_get_contents (output_path, &output, NULL, NULL);
-      g_file_get_contents (messages_path, &messages, NULL, NULL);
-      g_test_message ("SIPp output:\n%s\nSIPp messages:\n%s\nhark-daemon log:\n%s",
-                      output ? output : "(none)", messages ? messages : "(none)", log);
-      g_test_fail_printf ("SIPp scenario %s failed (wait status 0x%x)", scenario,
-                          sipp->wait_status);
-    }
+  hark_test_sipp_assert_passed_full (bus, sipp, scenario, 30000);
 }
 
 static void
@@ -205,31 +164,6 @@ wait_subscription_object (HarkTestBus *bus,
 
   hark_test_wait_for (find_subscription_cb, &find, timeout_ms);
   return find.path;
-}
-
-typedef struct {
-  HarkTestBus *bus;
-  const char  *path;
-} ObjectGone;
-
-static gboolean
-object_gone_cb (gpointer user_data)
-{
-  ObjectGone *gone = user_data;
-  g_autoptr(GDBusObject) object =
-    g_dbus_object_manager_get_object (hark_test_bus_get_object_manager (gone->bus), gone->path);
-
-  return object == NULL;
-}
-
-static gboolean
-wait_object_gone (HarkTestBus *bus,
-                  const char  *path,
-                  guint        timeout_ms)
-{
-  ObjectGone gone = { bus, path };
-
-  return hark_test_wait_for (object_gone_cb, &gone, timeout_ms);
 }
 
 static HarkDBusProfile1 *
@@ -417,8 +351,8 @@ test_delete_profile (Fixture       *fixture,
 
   assert_sipp_passed (fixture->bus, ending.notifier_sipp, "sub-end.xml");
   assert_sipp_passed (fixture->bus, ending.subscriber_sipp, "notify-end.xml");
-  g_assert_true (wait_object_gone (fixture->bus, subscriber_path, 10000));
-  g_assert_true (wait_object_gone (fixture->bus, notifier_path, 10000));
+  hark_test_calls_assert_leaves_bus (fixture->bus, subscriber_path);
+  hark_test_calls_assert_leaves_bus (fixture->bus, notifier_path);
   g_assert_cmpstr (hark_dbus_subscription1_get_state (ending.subscriber), ==, "terminated");
   g_assert_cmpstr (hark_dbus_subscription1_get_state (ending.notifier), ==, "terminated");
 
@@ -533,7 +467,7 @@ test_registrar_mwi (Fixture       *fixture,
   g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (registration), "State",
                                                  "unregistered", REGISTER_TIMEOUT_MS));
   /* …and it leaves the bus */
-  g_assert_true (wait_object_gone (fixture->bus, path, 10000));
+  hark_test_calls_assert_leaves_bus (fixture->bus, path);
 }
 
 /* ------------------------------------------------------------------------ */

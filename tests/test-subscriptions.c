@@ -12,10 +12,10 @@
 #include "config.h"
 
 #include <string.h>
-#include <sys/wait.h>
 
 #include "hark-error.h"
 #include "hark-test-bus.h"
+#include "hark-test-sipp.h"
 
 #define SUBSCRIPTION1 "io.github.hark.Hark.Subscription1"
 
@@ -72,12 +72,6 @@ fixture_teardown (Fixture       *fixture,
 /* ------------------------------------------------------------------------ */
 /* Helpers                                                                   */
 
-static char *
-scenario_path (const char *name)
-{
-  return g_build_filename (HARK_TEST_SRCDIR, "sipp", name, NULL);
-}
-
 static HarkDBusProfile1 *
 local_profile (Fixture *fixture)
 {
@@ -87,26 +81,9 @@ local_profile (Fixture *fixture)
   return profile;
 }
 
-static guint
-local_profile_port (Fixture *fixture)
-{
-  g_autoptr(HarkDBusProfile1) profile = local_profile (fixture);
-  const char *contact = hark_dbus_profile1_get_contact (profile);
-  const char *colon;
-
-  g_assert_nonnull (contact);
-  colon = strrchr (contact, ':');
-  g_assert_nonnull (colon);
-  return (guint) g_ascii_strtoull (colon + 1, NULL, 10);
-}
-
-static char *
-local_profile_path (Fixture *fixture)
-{
-  g_autoptr(HarkDBusProfile1) profile = local_profile (fixture);
-
-  return g_strdup (g_dbus_proxy_get_object_path (G_DBUS_PROXY (profile)));
-}
+/* SIPp gives up after this long in these tests: a subscription's
+ * refreshes take a while */
+#define SIPP_TIMEOUT_S 25
 
 /* Starts SIPp with @scenario on a free port: a notifier (UAS) when
  * @target_port is 0, else a client of 127.0.0.1:@target_port. @keys are
@@ -118,61 +95,9 @@ start_sipp (Fixture            *fixture,
             guint              *out_port,
             const char * const *keys)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *path = scenario_path (scenario);
-  g_autofree char *port = NULL;
-  g_autofree char *target = NULL;
-  g_autofree char *messages = NULL;
-  g_autofree char *output = NULL;
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  HarkTestProcess *process;
-  guint16 p = hark_test_get_free_port (TRUE);
+  HarkTestSippOptions options = { .timeout_s = SIPP_TIMEOUT_S, .keys = keys };
 
-  port = g_strdup_printf ("%u", p);
-  messages = g_strdup_printf ("%s/%s.messages", hark_test_bus_get_tmpdir (fixture->bus), scenario);
-  output = g_strdup_printf ("%s/%s.out", hark_test_bus_get_tmpdir (fixture->bus), scenario);
-
-  g_ptr_array_add (argv, "sipp");
-  g_ptr_array_add (argv, "-sf");
-  g_ptr_array_add (argv, path);
-  g_ptr_array_add (argv, "-i");
-  g_ptr_array_add (argv, "127.0.0.1");
-  g_ptr_array_add (argv, "-p");
-  g_ptr_array_add (argv, port);
-  g_ptr_array_add (argv, "-m");
-  g_ptr_array_add (argv, "1");
-  g_ptr_array_add (argv, "-timeout");
-  g_ptr_array_add (argv, "25");
-  g_ptr_array_add (argv, "-timeout_error");
-  g_ptr_array_add (argv, "-nostdin");
-  g_ptr_array_add (argv, "-trace_msg");
-  g_ptr_array_add (argv, "-message_file");
-  g_ptr_array_add (argv, messages);
-  for (guint i = 0; keys != NULL && keys[i] != NULL && keys[i + 1] != NULL; i += 2)
-    {
-      g_ptr_array_add (argv, "-key");
-      g_ptr_array_add (argv, (gpointer) keys[i]);
-      g_ptr_array_add (argv, (gpointer) keys[i + 1]);
-    }
-  if (target_port != 0)
-    {
-      target = g_strdup_printf ("127.0.0.1:%u", target_port);
-      g_ptr_array_add (argv, "-s");
-      g_ptr_array_add (argv, "hark");
-      g_ptr_array_add (argv, target);
-    }
-  g_ptr_array_add (argv, NULL);
-
-  process = hark_test_bus_spawn (fixture->bus, (const char * const *) argv->pdata, output, &error);
-  g_assert_no_error (error);
-
-  /* SIPp binds its port at start; give it a moment before Hark sends. */
-  if (target_port == 0)
-    hark_test_iterate (300);
-
-  if (out_port != NULL)
-    *out_port = p;
-  return process;
+  return hark_test_sipp_start_full (fixture->bus, scenario, target_port, &options, out_port);
 }
 
 static void
@@ -180,39 +105,7 @@ assert_sipp_passed (Fixture         *fixture,
                     HarkTestProcess *sipp,
                     const char      *scenario)
 {
-  g_autofree char *output_path = g_strdup_printf ("%s/%s.out",
-                                                  hark_test_bus_get_tmpdir (fixture->bus),
-                                                  scenario);
-  g_autofree char *messages_path = g_strdup_printf ("%s/%s.messages",
-                                                    hark_test_bus_get_tmpdir (fixture->bus),
-                                                    scenario);
-
-  if (!hark_test_process_wait (sipp, 30000) ||
-      !WIFEXITED (sipp->wait_status) || WEXITSTATUS (sipp->wait_status) != 0)
-    {
-      g_autofree char *output = NULL;
-      g_autofree char *messages = NULL;
-      g_autofree char *log = hark_test_bus_dup_log_tail (fixture->bus, 6000);
-
-      g_file_get_contents (output_path, &output, NULL, NULL);
-      g_file_get_contents (messages_path, &messages, NULL, NULL);
-      g_test_message ("SIPp output:\n%s\nSIPp messages:\n%s\nhark-daemon log:\n%s",
-                      output ? output : "(none)", messages ? messages : "(none)", log);
-      g_test_fail_printf ("SIPp scenario %s failed (wait status 0x%x)", scenario,
-                          sipp->wait_status);
-    }
-}
-
-static char *
-read_sipp_messages (Fixture    *fixture,
-                    const char *scenario)
-{
-  g_autofree char *path = g_strdup_printf ("%s/%s.messages",
-                                           hark_test_bus_get_tmpdir (fixture->bus), scenario);
-  char *messages = NULL;
-
-  g_file_get_contents (path, &messages, NULL, NULL);
-  return messages ? messages : g_strdup ("");
+  hark_test_sipp_assert_passed_full (fixture->bus, sipp, scenario, (SIPP_TIMEOUT_S + 5) * 1000);
 }
 
 static guint
@@ -436,7 +329,7 @@ test_subscriber_mwi (Fixture       *fixture,
   g_autoptr(GError) error = NULL;
   g_autoptr(HarkDBusSubscription1) subscription = NULL;
   g_autoptr(HarkDBusDialog1) dialog = NULL;
-  g_autofree char *profile = local_profile_path (fixture);
+  g_autofree char *profile = hark_test_sipp_dup_local_profile_path (fixture->bus);
   g_autofree char *uri = NULL;
   g_autofree char *path = NULL;
   g_autofree char *messages = NULL;
@@ -511,7 +404,7 @@ test_subscriber_mwi (Fixture       *fixture,
   g_assert_cmpstr (g_ptr_array_index (fixture->notified, 1), ==, "|terminated|");
   assert_sipp_passed (fixture, sipp, "sub-mwi.xml");
 
-  messages = read_sipp_messages (fixture, "sub-mwi.xml");
+  messages = hark_test_sipp_read_messages (fixture->bus, "sub-mwi.xml");
   g_assert_cmpuint (count_occurrences (messages, "SUBSCRIBE sip:"), ==, 3);
   g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (dialog), "State", "terminated",
                                                  5000));
@@ -527,7 +420,7 @@ test_subscriber_presence (Fixture       *fixture,
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(HarkDBusSubscription1) subscription = NULL;
-  g_autofree char *profile = local_profile_path (fixture);
+  g_autofree char *profile = hark_test_sipp_dup_local_profile_path (fixture->bus);
   g_autofree char *uri = NULL;
   g_autofree char *path = NULL;
   g_autofree char *owner = NULL;
@@ -710,7 +603,8 @@ test_notifier_presence (Fixture       *fixture,
   const char *note;
 
   watch_incoming (fixture);
-  sipp = start_sipp (fixture, "notify-presence.xml", local_profile_port (fixture), NULL, NULL);
+  sipp = start_sipp (fixture, "notify-presence.xml",
+                     hark_test_sipp_get_local_profile_port (fixture->bus), NULL, NULL);
   subscription = wait_incoming (fixture);
 
   g_assert_cmpstr (hark_dbus_subscription1_get_role (subscription), ==, "notifier");
@@ -793,7 +687,8 @@ test_notifier_unsubscribed (Fixture       *fixture,
   HarkTestProcess *sipp;
 
   watch_incoming (fixture);
-  sipp = start_sipp (fixture, "notify-unsubscribe.xml", local_profile_port (fixture), NULL, NULL);
+  sipp = start_sipp (fixture, "notify-unsubscribe.xml",
+                     hark_test_sipp_get_local_profile_port (fixture->bus), NULL, NULL);
   subscription = wait_incoming (fixture);
   g_assert_cmpstr (hark_dbus_subscription1_get_event (subscription), ==, "message-summary");
 
@@ -824,7 +719,7 @@ test_notifier_refused (Fixture       *fixture,
   g_autoptr(HarkDBusSubscription1) unanswered = NULL;
   const char * const presence[] = { "event", "presence", NULL };
   const char * const unknown[] = { "event", "x-no-such-package", NULL };
-  guint port = local_profile_port (fixture);
+  guint port = hark_test_sipp_get_local_profile_port (fixture->bus);
   HarkTestProcess *sipp;
 
   watch_incoming (fixture);
@@ -884,10 +779,11 @@ test_unsolicited_mwi (Fixture       *fixture,
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(HarkDBusSubscription1) view = NULL;
-  g_autofree char *profile = local_profile_path (fixture);
+  g_autofree char *profile = hark_test_sipp_dup_local_profile_path (fixture->bus);
   HarkTestProcess *sipp;
 
-  sipp = start_sipp (fixture, "notify-unsolicited.xml", local_profile_port (fixture), NULL, NULL);
+  sipp = start_sipp (fixture, "notify-unsolicited.xml",
+                     hark_test_sipp_get_local_profile_port (fixture->bus), NULL, NULL);
   assert_sipp_passed (fixture, sipp, "notify-unsolicited.xml");
 
   g_assert_true (hark_test_wait_for (find_unsolicited_cb, fixture, 5000));

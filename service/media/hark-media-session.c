@@ -39,12 +39,13 @@
 
 #define DEFAULT_LATENCY_MS 40
 #define MIN_LATENCY_MS     10
-#define MAX_LATENCY_MS     500
+#define MAX_LATENCY_MS     1000  /* the settings key's range */
 /* rtpdtmfsrc holds each event at least 250 ms and keeps 100 ms between. */
 #define DTMF_TONE_MS       250
 #define DTMF_GAP_MS        100
 #define DTMF_PAUSE_MS      1000
 #define DTMF_VOLUME        10   /* -dBm0, RFC 4733 section 2.3.4 */
+#define STATS_INTERVAL_S   1
 
 typedef struct {
   const char *name;           /* as in SDP, canonical case */
@@ -124,6 +125,9 @@ struct _HarkMediaSession
   gboolean          dtmf_tone_on;
 
   char             *echo_probe_name;  /* NULL without echo cancellation */
+
+  GVariant         *stats;            /* the last figures published */
+  guint             stats_source_id;
 };
 
 G_DEFINE_FINAL_TYPE (HarkMediaSession, hark_media_session, G_TYPE_OBJECT)
@@ -132,6 +136,7 @@ enum {
   PROP_0,
   PROP_MUTED,
   PROP_DIRECTION,
+  PROP_STATS,
   N_PROPS
 };
 
@@ -277,6 +282,52 @@ hark_media_codec_is_available (const char  *name,
       return FALSE;
     }
   return check_factories (codec, error);
+}
+
+/* Filled once by the preload thread: which codecs the installed plugins
+ * can run. Read without waiting by hark_media_codec_is_offered(). */
+static gint codecs_checked;                      /* atomic: 0, then 1 */
+static gboolean codec_missing[G_N_ELEMENTS (codecs)];
+
+static void
+check_codecs (void)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (codecs); i++)
+    {
+      g_autoptr(GError) error = NULL;
+
+      codec_missing[i] = !check_factories (&codecs[i], &error);
+      if (codec_missing[i])
+        g_message ("The codec %s is not offered: %s", codecs[i].name, error->message);
+    }
+  g_atomic_int_set (&codecs_checked, 1);
+}
+
+/**
+ * hark_media_codec_is_offered:
+ * @encoding: an SDP encoding name
+ *
+ * Whether our SDP should list @encoding. Never waits: until GStreamer has
+ * been loaded (hark_media_preload(), which also logs each missing codec
+ * once with the Debian package to install), every codec is offered, and a
+ * missing one that the peer picks then fails that call's audio with the
+ * same message. Encodings that are not Hark's audio codecs
+ * (telephone-event) are left alone.
+ *
+ * Returns: %FALSE if @encoding is a codec whose GStreamer elements are
+ *   known to be missing
+ */
+gboolean
+hark_media_codec_is_offered (const char *encoding)
+{
+  g_return_val_if_fail (encoding != NULL, TRUE);
+
+  if (!g_atomic_int_get (&codecs_checked))
+    return TRUE;
+  for (guint i = 0; i < G_N_ELEMENTS (codecs); i++)
+    if (g_ascii_strcasecmp (codecs[i].name, encoding) == 0)
+      return !codec_missing[i];
+  return TRUE;
 }
 
 static gboolean
@@ -1119,6 +1170,7 @@ stop_bus_and_timers (HarkMediaSession *self)
 {
   if (self->dtmf_queue != NULL)
     dtmf_cancel (self);
+  g_clear_handle_id (&self->stats_source_id, g_source_remove);
   if (self->bus_watch_id != 0)
     {
       g_source_remove (self->bus_watch_id);
@@ -1171,6 +1223,7 @@ hark_media_session_finalize (GObject *object)
   hark_media_params_clear (&self->params);
   g_string_free (self->dtmf_queue, TRUE);
   g_free (self->echo_probe_name);
+  g_clear_pointer (&self->stats, g_variant_unref);
 
   G_OBJECT_CLASS (hark_media_session_parent_class)->finalize (object);
 }
@@ -1191,6 +1244,10 @@ hark_media_session_get_property (GObject    *object,
 
     case PROP_DIRECTION:
       g_value_set_string (value, hark_media_direction_to_string (self->params.direction));
+      break;
+
+    case PROP_STATS:
+      g_value_set_variant (value, self->stats);
       break;
 
     default:
@@ -1244,6 +1301,18 @@ hark_media_session_class_init (HarkMediaSessionClass *klass)
   properties[PROP_DIRECTION] =
     g_param_spec_string ("direction", NULL, NULL, "sendrecv",
                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * HarkMediaSession:stats:
+   *
+   * The figures of hark_media_session_get_stats() as they were at the last
+   * sampling: taken about once a second from the moment the session is
+   * attached to the main loop until it stops, and notified when they
+   * changed. %NULL before the first sample.
+   */
+  properties[PROP_STATS] =
+    g_param_spec_variant ("stats", NULL, NULL, G_VARIANT_TYPE_VARDICT, NULL,
+                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -1305,6 +1374,15 @@ check_params (const HarkMediaParams  *params,
   return TRUE;
 }
 
+/* An override from the environment; empty counts as unset. */
+static const char *
+env_description (const char *variable)
+{
+  const char *value = g_getenv (variable);
+
+  return value != NULL && *value != '\0' ? value : NULL;
+}
+
 /**
  * hark_media_session_new:
  * @params: the negotiated media
@@ -1354,15 +1432,14 @@ session_build (const HarkMediaParams  *params,
   /* Test and headless overrides; they also turn echo cancellation off, as
    * they are not a loudspeaker and a microphone in one room. The settings'
    * descriptions (params) are real devices and keep it. */
-  source_description = g_getenv ("HARK_AUDIO_SOURCE");
-  if (source_description == NULL || *source_description == '\0')
+  source_description = env_description ("HARK_AUDIO_SOURCE");
+  sink_description = env_description ("HARK_AUDIO_SINK");
+  echo_cancellation = params->echo_cancellation && source_description == NULL &&
+                      sink_description == NULL;
+  if (source_description == NULL)
     source_description = params->audio_source;
-  sink_description = g_getenv ("HARK_AUDIO_SINK");
-  if (sink_description == NULL || *sink_description == '\0')
+  if (sink_description == NULL)
     sink_description = params->audio_sink;
-  echo_cancellation = params->echo_cancellation &&
-                      g_getenv ("HARK_AUDIO_SOURCE") == NULL &&
-                      g_getenv ("HARK_AUDIO_SINK") == NULL;
 
   if (!adopt_sockets (self, error))
     return NULL;
@@ -1403,6 +1480,21 @@ session_build (const HarkMediaParams  *params,
   return g_steal_pointer (&self);
 }
 
+static gboolean
+stats_tick_cb (gpointer user_data)
+{
+  HarkMediaSession *self = user_data;
+  g_autoptr(GVariant) stats = g_variant_ref_sink (hark_media_session_get_stats (self));
+
+  if (self->stats == NULL || !g_variant_equal (stats, self->stats))
+    {
+      g_clear_pointer (&self->stats, g_variant_unref);
+      self->stats = g_steal_pointer (&stats);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATS]);
+    }
+  return G_SOURCE_CONTINUE;
+}
+
 /* On the main thread: messages posted before this wait on the bus. */
 static void
 session_attach_bus (HarkMediaSession *self)
@@ -1411,6 +1503,9 @@ session_attach_bus (HarkMediaSession *self)
 
   g_assert (self->bus_watch_id == 0);
   self->bus_watch_id = gst_bus_add_watch (bus, on_bus_message, self);
+  /* rtpbin counts on the streaming threads; sampling it once a second is
+   * what the Call's MediaStats promises, and costs next to nothing. */
+  self->stats_source_id = g_timeout_add_seconds (STATS_INTERVAL_S, stats_tick_cb, self);
 }
 
 HarkMediaSession *
@@ -1547,7 +1642,8 @@ preload_in_thread (GTask        *task,
                    gpointer      task_data,
                    GCancellable *cancellable)
 {
-  hark_media_ensure_gst (NULL);
+  if (hark_media_ensure_gst (NULL))
+    check_codecs ();
   g_task_return_boolean (task, TRUE);
 }
 
@@ -1556,7 +1652,8 @@ preload_in_thread (GTask        *task,
  *
  * Starts loading GStreamer on a worker thread, once: called when the first
  * call begins ringing or dialing, so that its audio starts sooner. A daemon
- * with no call never loads it.
+ * with no call never loads it. The same thread then finds which codecs the
+ * installed plugins can run (hark_media_codec_is_offered()).
  */
 void
 hark_media_preload (void)
@@ -1884,15 +1981,30 @@ add_source_stats (Stats              *stats,
     }
 }
 
+static double
+loss_percent (gint64  lost,
+              guint64 received)
+{
+  double expected = (double) received + (double) MAX (lost, 0);
+
+  return expected > 0 ? MAX (lost, 0) * 100.0 / expected : 0.0;
+}
+
 /**
  * hark_media_session_get_stats:
  * @self: a #HarkMediaSession
  *
- * The call's RTP figures from rtpbin's session: `packets-sent`,
- * `bytes-sent`, `packets-received`, `bytes-received` (t), `packets-lost`
- * (x, incoming), `jitter-ms` (d, incoming), `remote-packets-lost` (x) and
- * `remote-fraction-lost` (d) from the peer's RTCP reports on our stream,
- * `rtt-ms` (d, once RTCP has measured it), and `codec` (s).
+ * The call's RTP figures, read now from rtpbin's session (its own source
+ * and the peer's): `packets-sent`, `bytes-sent`, `packets-received`,
+ * `bytes-received` (t, payload bytes); `packets-lost` (x, expected minus
+ * received on the incoming stream), `loss-percent` (d, the same as a
+ * percentage of the packets expected), `jitter-ms` (d, RFC 3550
+ * interarrival jitter of the incoming stream); `remote-packets-lost` (x)
+ * and `remote-loss-percent` (d, the fraction lost over the last report
+ * interval) from the peer's last RTCP report on our stream; `rtt-ms` (d,
+ * round trip from that report, absent until a report with one came); and
+ * `codec` (s). The HarkMediaSession:stats property holds the same, sampled
+ * once a second.
  *
  * Returns: (transfer floating): an a{sv}
  */
@@ -1937,11 +2049,14 @@ hark_media_session_get_stats (HarkMediaSession *self)
   g_variant_builder_add (&builder, "{sv}", "bytes-received",
                          g_variant_new_uint64 (stats.bytes_received));
   g_variant_builder_add (&builder, "{sv}", "packets-lost", g_variant_new_int64 (stats.packets_lost));
+  g_variant_builder_add (&builder, "{sv}", "loss-percent",
+                         g_variant_new_double (loss_percent (stats.packets_lost,
+                                                             stats.packets_received)));
   g_variant_builder_add (&builder, "{sv}", "jitter-ms", g_variant_new_double (stats.jitter_ms));
   g_variant_builder_add (&builder, "{sv}", "remote-packets-lost",
                          g_variant_new_int64 (stats.remote_packets_lost));
-  g_variant_builder_add (&builder, "{sv}", "remote-fraction-lost",
-                         g_variant_new_double (stats.remote_fraction_lost));
+  g_variant_builder_add (&builder, "{sv}", "remote-loss-percent",
+                         g_variant_new_double (stats.remote_fraction_lost * 100.0));
   if (stats.have_rtt)
     g_variant_builder_add (&builder, "{sv}", "rtt-ms", g_variant_new_double (stats.rtt_ms));
 

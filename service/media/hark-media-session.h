@@ -50,5 +50,6 @@ gboolean          hark_media_session_stop_finish  (HarkMediaSession       *self,
 
 gboolean          hark_media_codec_is_available   (const char             *name,
                                                    GError                **error);
+gboolean          hark_media_codec_is_offered     (const char             *encoding);
 
 G_END_DECLS

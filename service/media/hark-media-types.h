@@ -60,7 +60,7 @@ typedef struct {
  * @dtmf_payload_type: telephone-event payload type, 0 if not negotiated
  * @dtmf_clock_rate: telephone-event clock rate (0 = 8000)
  * @direction: the negotiated direction, from our side
- * @jitter_latency_ms: jitter buffer latency (0 = 40 ms; kept within 10-500 ms)
+ * @jitter_latency_ms: jitter buffer latency (0 = 40 ms; kept within 10-1000 ms)
  * @echo_cancellation: run webrtcdsp on real devices
  * @audio_source: (nullable): gst-launch description of the source (a
  *   setting); the `HARK_AUDIO_SOURCE` environment variable overrides it

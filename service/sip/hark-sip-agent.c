@@ -24,6 +24,8 @@
 #include <sofia-sip/su_log.h>
 #include <sofia-sip/nua.h>
 #include <sofia-sip/nua_tag.h>
+#include <sofia-sip/msg.h>
+#include <sofia-sip/sip_header.h>
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/sip_tag.h>
 #include <sofia-sip/su_tagarg.h>
@@ -117,20 +119,442 @@ static GSource *sip_root_source;
 static GList *orphan_cores;
 
 /* ------------------------------------------------------------------------ */
-/* Sofia on the GLib main loop                                               */
+/* The wire: every message our transports send and receive                   */
+
+/*
+ * nua hands the application no copy of what it sends (nor of what nta
+ * answers or ACKs by itself), but Sofia's transport layer logs every message
+ * it sends or receives when TPTAG_LOG is set on the nua (tport_log_msg()).
+ * That log goes to su_log_default, one su_log() call per fragment: a stamp
+ * line "send 441 bytes to udp/[127.0.0.1]:5060 at 04:36:12.523920:", a
+ * dashed separator, every line of the message indented by three spaces, and
+ * the separator again. The stamp names the peer, not the local transport,
+ * so messages are told apart by Call-ID, process-wide.
+ *
+ * Cost when nobody watches: the lines are collected until the blank line
+ * after the headers (the body is dropped), the Call-ID is picked out, and
+ * the header text is kept in a short ring for a watcher that comes a moment
+ * later (an incoming INVITE is received and answered 100 before its call
+ * knows its Call-ID). Only messages of a watched Call-ID are parsed.
+ */
+
+#define WIRE_SEPARATOR "------------------------------------------------------------------------"
+/* How many unwatched messages are kept, and for how long: enough for a
+ * first response that comes seconds after its INVITE, at hundreds of calls
+ * a second */
+#define WIRE_RING_SIZE 4096
+#define WIRE_RING_AGE_US (5 * G_USEC_PER_SEC)
+
+typedef enum {
+  WIRE_IDLE,        /* between messages: lines are Sofia's diagnostics */
+  WIRE_STAMPED,     /* stamp seen, waiting for the opening separator */
+  WIRE_HEADERS,     /* collecting the start line and headers */
+  WIRE_BODY,        /* past the blank line: dropping the body */
+} WireState;
+
+typedef struct {
+  const char *direction;   /* "in" or "out" */
+  char       *call_id;
+  char       *text;        /* start line and headers, CRLF-terminated */
+  gint64      time;
+  GList      *link;        /* in wire.ring */
+} WireMessage;
+
+typedef struct {
+  guint           id;
+  char           *call_id;
+  HarkSipWireFunc func;
+  gpointer        user_data;
+} WireWatch;
+
+static struct {
+  GString     *pending;      /* fragments of the line being logged */
+  WireState    state;
+  const char  *direction;
+  GString     *text;
+  char        *call_id;
+  GQueue       ring;         /* of WireMessage, oldest first */
+  GHashTable  *ring_by_id;   /* call_id → GQueue of the ring's WireMessage (unowned) */
+  GHashTable  *watches;      /* call_id → GPtrArray of WireWatch (owned) */
+  guint        last_id;
+} wire;
+
+static void
+wire_message_free (WireMessage *message)
+{
+  g_free (message->call_id);
+  g_free (message->text);
+  g_free (message);
+}
+
+static void
+wire_watch_free (gpointer data)
+{
+  WireWatch *watch = data;
+
+  g_free (watch->call_id);
+  g_free (watch);
+}
+
+static void
+wire_deliver (const char *direction,
+              const char *call_id,
+              const char *text)
+{
+  GPtrArray *watches = wire.watches ? g_hash_table_lookup (wire.watches, call_id) : NULL;
+  g_autoptr(GPtrArray) snapshot = NULL;
+  msg_t *msg;
+  const sip_t *sip;
+
+  if (watches == NULL || watches->len == 0)
+    return;
+
+  msg = msg_make (sip_default_mclass (), 0, text, strlen (text));
+  sip = msg != NULL ? sip_object (msg) : NULL;
+  if (sip == NULL || (sip->sip_request == NULL && sip->sip_status == NULL))
+    {
+      g_debug ("Could not parse a logged %s message of %s", direction, call_id);
+      msg_destroy (msg);
+      return;
+    }
+
+  /* A watcher may unwatch (or watch) from its callback */
+  snapshot = g_ptr_array_new ();
+  for (guint i = 0; i < watches->len; i++)
+    g_ptr_array_add (snapshot, GUINT_TO_POINTER (((WireWatch *) g_ptr_array_index (watches, i))->id));
+  for (guint i = 0; i < snapshot->len; i++)
+    {
+      guint id = GPOINTER_TO_UINT (g_ptr_array_index (snapshot, i));
+
+      watches = g_hash_table_lookup (wire.watches, call_id);
+      for (guint j = 0; watches != NULL && j < watches->len; j++)
+        {
+          WireWatch *watch = g_ptr_array_index (watches, j);
+
+          if (watch->id == id)
+            {
+              watch->func (direction, sip, watch->user_data);
+              break;
+            }
+        }
+    }
+  msg_destroy (msg);
+}
+
+static void
+wire_ring_expire (gint64 now)
+{
+  WireMessage *oldest;
+
+  while ((oldest = g_queue_peek_head (&wire.ring)) != NULL &&
+         (wire.ring.length > WIRE_RING_SIZE || now - oldest->time > WIRE_RING_AGE_US))
+    {
+      GQueue *same = g_hash_table_lookup (wire.ring_by_id, oldest->call_id);
+
+      /* The oldest of the ring is the oldest of its Call-ID too */
+      g_queue_pop_head (same);
+      if (g_queue_is_empty (same))
+        g_hash_table_remove (wire.ring_by_id, oldest->call_id);
+      wire_message_free (g_queue_pop_head (&wire.ring));
+    }
+}
+
+static void
+wire_ring_push (WireMessage *message)
+{
+  GQueue *same;
+
+  if (wire.ring_by_id == NULL)
+    wire.ring_by_id = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                             (GDestroyNotify) g_queue_free);
+  same = g_hash_table_lookup (wire.ring_by_id, message->call_id);
+  if (same == NULL)
+    {
+      same = g_queue_new ();
+      g_hash_table_insert (wire.ring_by_id, g_strdup (message->call_id), same);
+    }
+  g_queue_push_tail (same, message);
+  g_queue_push_tail (&wire.ring, message);
+  message->link = wire.ring.tail;
+  wire_ring_expire (message->time);
+}
+
+/* Takes @call_id's messages out of the ring, oldest first */
+static GQueue *
+wire_ring_take (const char *call_id)
+{
+  gpointer key = NULL;
+  GQueue *same = NULL;
+
+  if (wire.ring_by_id == NULL ||
+      !g_hash_table_steal_extended (wire.ring_by_id, call_id, &key, (gpointer *) &same))
+    return NULL;
+  g_free (key);
+  for (GList *l = same->head; l != NULL; l = l->next)
+    g_queue_delete_link (&wire.ring, ((WireMessage *) l->data)->link);
+  return same;
+}
+
+/* At the end of the process, for leak checkers */
+static void
+wire_clear (void)
+{
+  g_queue_clear_full (&wire.ring, (GDestroyNotify) wire_message_free);
+  g_clear_pointer (&wire.ring_by_id, g_hash_table_unref);
+  g_clear_pointer (&wire.watches, g_hash_table_unref);
+  if (wire.pending != NULL)
+    g_string_free (g_steal_pointer (&wire.pending), TRUE);
+  if (wire.text != NULL)
+    g_string_free (g_steal_pointer (&wire.text), TRUE);
+  g_clear_pointer (&wire.call_id, g_free);
+  wire.state = WIRE_IDLE;
+}
+
+static void
+wire_message_done (void)
+{
+  g_autofree char *text = NULL;
+  g_autofree char *call_id = NULL;
+  WireMessage *message;
+
+  call_id = g_steal_pointer (&wire.call_id);
+  text = g_string_free (g_steal_pointer (&wire.text), FALSE);
+  if (call_id == NULL)
+    return;
+
+  if (wire.watches != NULL && g_hash_table_contains (wire.watches, call_id))
+    {
+      wire_deliver (wire.direction, call_id, text);
+      return;
+    }
+
+  message = g_new0 (WireMessage, 1);
+  message->direction = wire.direction;
+  message->call_id = g_steal_pointer (&call_id);
+  message->text = g_steal_pointer (&text);
+  message->time = g_get_monotonic_time ();
+  wire_ring_push (message);
+}
+
+/* "send 441 bytes to udp/[…]:5060 at 04:36:12.523920:" */
+static const char *
+wire_stamp_direction (const char *line)
+{
+  const char *direction;
+  const char *rest;
+
+  if (g_str_has_prefix (line, "send "))
+    direction = "out", rest = line + 5;
+  else if (g_str_has_prefix (line, "recv "))
+    direction = "in", rest = line + 5;
+  else
+    return NULL;
+
+  if (!g_ascii_isdigit (*rest))
+    return NULL;
+  while (g_ascii_isdigit (*rest))
+    rest++;
+  if (!g_str_has_prefix (rest, " bytes to ") && !g_str_has_prefix (rest, " bytes from "))
+    return NULL;
+  if (!g_str_has_suffix (rest, ":") || strstr (rest, " at ") == NULL)
+    return NULL;
+  return direction;
+}
+
+/* The Call-ID of a header line ("Call-ID: x" or compact "i: x"), or NULL */
+static char *
+wire_call_id (const char *line)
+{
+  const char *colon = strchr (line, ':');
+  gsize name_len;
+
+  if (colon == NULL)
+    return NULL;
+  name_len = colon - line;
+  while (name_len > 0 && g_ascii_isspace (line[name_len - 1]))
+    name_len--;
+  if (!(name_len == 7 && g_ascii_strncasecmp (line, "Call-ID", 7) == 0) &&
+      !(name_len == 1 && g_ascii_tolower (line[0]) == 'i'))
+    return NULL;
+  return g_strstrip (g_strdup (colon + 1));
+}
+
+static void
+wire_line (const char *line)
+{
+  const char *indented = g_str_has_prefix (line, "   ") ? line + 3 : NULL;
+
+  switch (wire.state)
+    {
+    case WIRE_IDLE:
+      wire.direction = wire_stamp_direction (line);
+      if (wire.direction != NULL)
+        {
+          wire.state = WIRE_STAMPED;
+          return;
+        }
+      break;
+
+    case WIRE_STAMPED:
+      if (indented != NULL && g_str_equal (indented, WIRE_SEPARATOR))
+        {
+          wire.state = WIRE_HEADERS;
+          wire.text = g_string_new (NULL);
+          return;
+        }
+      wire.state = WIRE_IDLE;
+      break;
+
+    case WIRE_HEADERS:
+    case WIRE_BODY:
+      if (indented != NULL && g_str_equal (indented, WIRE_SEPARATOR))
+        {
+          wire.state = WIRE_IDLE;
+          wire_message_done ();
+          return;
+        }
+      if (wire.state == WIRE_BODY)
+        return;
+      /* A line of the message: never logged, it is what Trace is for */
+      if (indented == NULL || *indented == '\0')
+        {
+          wire.state = WIRE_BODY;
+          g_string_append (wire.text, "\r\n");
+          return;
+        }
+      if (wire.call_id == NULL)
+        wire.call_id = wire_call_id (indented);
+      g_string_append (wire.text, indented);
+      g_string_append (wire.text, "\r\n");
+      return;
+    }
+
+  /* Sofia's own diagnostics are for developers: never warnings of ours */
+  if (*line != '\0')
+    g_debug ("sofia: %s", line);
+}
 
 static void
 sofia_logger (void       *stream,
               char const *fmt,
               va_list     ap)
 {
-  g_autofree char *line = g_strdup_vprintf (fmt, ap);
+  char *newline;
 
-  /* Sofia's own diagnostics are for developers: never warnings of ours */
-  g_strchomp (line);
-  if (*line != '\0')
-    g_debug ("sofia: %s", line);
+  if (wire.pending == NULL)
+    wire.pending = g_string_new (NULL);
+  g_string_append_vprintf (wire.pending, fmt, ap);
+
+  /* A line can come in several calls; handle the complete ones */
+  while ((newline = strchr (wire.pending->str, '\n')) != NULL)
+    {
+      *newline = '\0';
+      if (newline > wire.pending->str && newline[-1] == '\r')
+        newline[-1] = '\0';
+      wire_line (wire.pending->str);
+      g_string_erase (wire.pending, 0, newline - wire.pending->str + 1);
+    }
+
+  /* Diagnostics without a final newline: Sofia's one-liners */
+  if (wire.state == WIRE_IDLE && wire.pending->len > 0 &&
+      !g_str_has_prefix (wire.pending->str, "send ") &&
+      !g_str_has_prefix (wire.pending->str, "recv "))
+    {
+      wire_line (wire.pending->str);
+      g_string_truncate (wire.pending, 0);
+    }
 }
+
+/**
+ * hark_sip_wire_watch:
+ * @call_id: the Call-ID whose messages to receive
+ * @func: called for each message sent or received with that Call-ID
+ * @user_data: for @func
+ *
+ * Receives, parsed, every message of @call_id that any agent sends or
+ * receives from now on, and first those of the last seconds (a dialog
+ * learns its Call-ID from the first message it gets, after Sofia answered
+ * or sent some). Sofia does not log a retransmission again when the same
+ * message was the last one logged on its transport.
+ *
+ * Returns: an id for hark_sip_wire_unwatch()
+ */
+guint
+hark_sip_wire_watch (const char      *call_id,
+                     HarkSipWireFunc  func,
+                     gpointer         user_data)
+{
+  GQueue *replay;
+  WireMessage *message;
+  WireWatch *watch;
+  GPtrArray *watches;
+  guint id;
+
+  g_return_val_if_fail (call_id != NULL && *call_id != '\0', 0);
+  g_return_val_if_fail (func != NULL, 0);
+
+  if (wire.watches == NULL)
+    wire.watches = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                          (GDestroyNotify) g_ptr_array_unref);
+
+  watch = g_new0 (WireWatch, 1);
+  watch->id = id = ++wire.last_id;
+  watch->call_id = g_strdup (call_id);
+  watch->func = func;
+  watch->user_data = user_data;
+
+  watches = g_hash_table_lookup (wire.watches, call_id);
+  if (watches == NULL)
+    {
+      watches = g_ptr_array_new_with_free_func (wire_watch_free);
+      g_hash_table_insert (wire.watches, g_strdup (call_id), watches);
+    }
+  g_ptr_array_add (watches, watch);
+
+  /* What went by before: they are this Call-ID's and nobody else's now */
+  wire_ring_expire (g_get_monotonic_time ());
+  replay = wire_ring_take (call_id);
+  while (replay != NULL && (message = g_queue_pop_head (replay)) != NULL)
+    {
+      wire_deliver (message->direction, message->call_id, message->text);
+      wire_message_free (message);
+    }
+  g_clear_pointer (&replay, g_queue_free);
+
+  return id;
+}
+
+/**
+ * hark_sip_wire_unwatch:
+ * @id: what hark_sip_wire_watch() returned; 0 does nothing
+ */
+void
+hark_sip_wire_unwatch (guint id)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  if (id == 0 || wire.watches == NULL)
+    return;
+
+  g_hash_table_iter_init (&iter, wire.watches);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      GPtrArray *watches = value;
+
+      for (guint i = 0; i < watches->len; i++)
+        if (((WireWatch *) g_ptr_array_index (watches, i))->id == id)
+          {
+            g_ptr_array_remove_index (watches, i);
+            if (watches->len == 0)
+              g_hash_table_iter_remove (&iter);
+            return;
+          }
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Sofia on the GLib main loop                                               */
 
 /**
  * hark_sip_root_get:
@@ -193,6 +617,7 @@ hark_sip_root_shutdown (void)
 
   g_source_destroy (sip_root_source);
   su_root_destroy (sip_root);
+  wire_clear ();
   sip_root = NULL;
   sip_root_source = NULL;
   su_deinit ();
@@ -768,6 +1193,11 @@ create_nua (HarkSipAgent *self,
                      NUTAG_APPL_METHOD ("SUBSCRIBE, INFO"),
                      /* nua's default Allow lacks INFO: it would answer 405 */
                      NUTAG_ALLOW ("INFO"),
+                     /* Log what the transports send and receive: the
+                      * only copy of what nua and nta send (Dialog1.Trace,
+                      * see hark_sip_wire_watch()). Per nua, whatever the
+                      * TPORT_LOG environment variable says. */
+                     TPTAG_LOG (1),
                      TAG_END ());
 }
 

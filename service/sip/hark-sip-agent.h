@@ -58,7 +58,23 @@ typedef void (*HarkSipEventFunc) (HarkSipAgent  *agent,
                                   tagi_t         tags[],
                                   gpointer       user_data);
 
+/**
+ * HarkSipWireFunc:
+ * @direction: "in" (received) or "out" (sent)
+ * @sip: the message's start line and headers, parsed (no body)
+ * @user_data: what was given to hark_sip_wire_watch()
+ *
+ * Receives a message as it went over the wire.
+ */
+typedef void (*HarkSipWireFunc) (const char  *direction,
+                                 const sip_t *sip,
+                                 gpointer     user_data);
+
 su_root_t      *hark_sip_root_get              (void);
+guint           hark_sip_wire_watch            (const char                *call_id,
+                                                HarkSipWireFunc            func,
+                                                gpointer                   user_data);
+void            hark_sip_wire_unwatch          (guint                      id);
 void            hark_sip_root_shutdown         (void);
 
 HarkSipAgent   *hark_sip_agent_new             (const HarkSipAgentConfig  *config,

@@ -5,7 +5,11 @@
  * The session description Hark gives soa (SOATAG_USER_SDP_STR): one audio
  * stream with every codec the media layer can run, in order of preference.
  * soa does the offer/answer itself (RFC 3264); this file only writes our
- * capabilities and reads back which codec won.
+ * capabilities and reads back which codec won. soa knows nothing of SDES
+ * (RFC 4568): it copies our a=crypto line into an answer as it is and only
+ * matches streams of the same transport (RTP/AVP, RTP/SAVP), so an answer's
+ * SDP is written from the offer (hark_sip_sdp_read_offer()) and the keys
+ * both sides chose are read back from the SDP soa settled on.
  */
 
 #define G_LOG_DOMAIN "hark-sip"
@@ -41,6 +45,83 @@ static const char local_sdp_template[] =
   "a=sendrecv\r\n"
   "%s";
 
+static HarkSipSdpCodecFilter codec_filter;
+
+/**
+ * hark_sip_sdp_set_codec_filter:
+ * @filter: (nullable): decides which encodings our SDP lists
+ *
+ * Set once at start-up by the daemon (the media layer knows which codecs
+ * the installed GStreamer plugins can run; this layer does not).
+ */
+void
+hark_sip_sdp_set_codec_filter (HarkSipSdpCodecFilter filter)
+{
+  codec_filter = filter;
+}
+
+static gboolean
+pt_in (GPtrArray  *pts,
+       const char *pt)
+{
+  return g_ptr_array_find_with_equal_func (pts, pt, g_str_equal, NULL);
+}
+
+/* @sdp (taken) without the payload types whose encoding the filter refuses:
+ * out of the m= line, with their a=rtpmap and a=fmtp lines. */
+static char *
+apply_codec_filter (char *sdp)
+{
+  g_auto(GStrv) lines = g_strsplit (sdp, "\r\n", -1);
+  g_autoptr(GPtrArray) dropped = g_ptr_array_new_with_free_func (g_free);
+  GString *out;
+
+  for (guint i = 0; codec_filter != NULL && lines[i] != NULL; i++)
+    {
+      g_auto(GStrv) map = NULL;
+      g_autofree char *encoding = NULL;
+
+      if (!g_str_has_prefix (lines[i], "a=rtpmap:"))
+        continue;
+      map = g_strsplit (lines[i] + strlen ("a=rtpmap:"), " ", 2);
+      if (map[0] == NULL || map[1] == NULL)
+        continue;
+      encoding = g_strndup (map[1], strcspn (map[1], "/"));
+      if (!codec_filter (encoding))
+        g_ptr_array_add (dropped, g_strdup (map[0]));
+    }
+  if (dropped->len == 0)
+    return sdp;
+
+  out = g_string_new (NULL);
+  for (guint i = 0; lines[i] != NULL && lines[i + 1] != NULL; i++)
+    {
+      const char *line = lines[i];
+
+      if (g_str_has_prefix (line, "m="))
+        {
+          g_auto(GStrv) fields = g_strsplit (line, " ", -1);
+
+          for (guint j = 0; fields[j] != NULL; j++)
+            if (j < 3 || !pt_in (dropped, fields[j]))
+              g_string_append_printf (out, "%s%s", j > 0 ? " " : "", fields[j]);
+          g_string_append (out, "\r\n");
+          continue;
+        }
+      if (g_str_has_prefix (line, "a=rtpmap:") || g_str_has_prefix (line, "a=fmtp:"))
+        {
+          g_autofree char *pt = g_strndup (strchr (line, ':') + 1,
+                                           strcspn (strchr (line, ':') + 1, " "));
+
+          if (pt_in (dropped, pt))
+            continue;
+        }
+      g_string_append_printf (out, "%s\r\n", line);
+    }
+  g_free (sdp);
+  return g_string_free (out, FALSE);
+}
+
 /**
  * hark_sip_sdp_make_local:
  * @address: the IPv4 address media is received on
@@ -72,16 +153,44 @@ hark_sip_sdp_make_local_full (const char *address,
                               const char *srtp_key,
                               gboolean    savp)
 {
+  return hark_sip_sdp_make_local_crypto (address, rtp_port, 1, HARK_SIP_SDP_SRTP_SUITE, srtp_key,
+                                         savp);
+}
+
+/**
+ * hark_sip_sdp_make_local_crypto:
+ * @address: the IPv4 address media is received on
+ * @rtp_port: the (even) RTP port; RTCP is the next one
+ * @crypto_tag: the a=crypto tag: 1 in an offer, the accepted line's in an
+ *   answer (RFC 4568 section 5.1.2)
+ * @crypto_suite: the crypto suite of that line
+ * @srtp_key: (nullable): base64 SRTP master key and salt (30 bytes); %NULL
+ *   for no a=crypto line
+ * @savp: whether the stream is RTP/SAVP rather than RTP/AVP. soa only
+ *   matches streams of the same transport, so an answer takes the offer's.
+ *
+ * Returns: (transfer full): our capabilities as SDP, for SOATAG_USER_SDP_STR()
+ */
+char *
+hark_sip_sdp_make_local_crypto (const char *address,
+                                guint       rtp_port,
+                                guint       crypto_tag,
+                                const char *crypto_suite,
+                                const char *srtp_key,
+                                gboolean    savp)
+{
   g_autofree char *crypto = NULL;
 
   g_return_val_if_fail (address != NULL, NULL);
   g_return_val_if_fail (rtp_port > 0 && rtp_port < G_MAXUINT16, NULL);
   g_return_val_if_fail (!savp || srtp_key != NULL, NULL);
+  g_return_val_if_fail (srtp_key == NULL || crypto_suite != NULL, NULL);
 
   if (srtp_key != NULL)
-    crypto = g_strdup_printf ("a=crypto:1 " HARK_SIP_SDP_SRTP_SUITE " inline:%s\r\n", srtp_key);
-  return g_strdup_printf (local_sdp_template, address, address, rtp_port,
-                          savp ? "RTP/SAVP" : "RTP/AVP", crypto ? crypto : "");
+    crypto = g_strdup_printf ("a=crypto:%u %s inline:%s\r\n", crypto_tag, crypto_suite, srtp_key);
+  return apply_codec_filter (g_strdup_printf (local_sdp_template, address, address, rtp_port,
+                                              savp ? "RTP/SAVP" : "RTP/AVP",
+                                              crypto ? crypto : ""));
 }
 
 static gboolean
@@ -264,6 +373,102 @@ find_crypto (const sdp_media_t *local,
     }
 }
 
+/* The suites the media layer runs (hark_media_srtp_suite_is_supported()). */
+static const char * const srtp_suites[] = {
+  "AES_CM_128_HMAC_SHA1_80", "AES_CM_128_HMAC_SHA1_32", NULL
+};
+
+/* An offered a=crypto line we can answer: a suite we run, one inline key
+ * of 30 bytes (AES-128 key and salt), no MKI (srtpdec expects none) and no
+ * session parameters (RFC 4568 section 6.3: unknown ones make the line
+ * unusable). A lifetime is fine: no call lasts 2^31 packets. */
+static gboolean
+crypto_is_usable (const char  *value,
+                  guint64     *tag,
+                  char       **suite)
+{
+  g_auto(GStrv) fields = NULL;
+  g_auto(GStrv) key_params = NULL;
+  g_autofree guchar *key = NULL;
+  gsize length = 0;
+
+  if (value == NULL || !g_utf8_validate (value, -1, NULL))
+    return FALSE;
+  fields = g_strsplit (value, " ", -1);
+  if (g_strv_length (fields) != 3 ||
+      !g_ascii_string_to_unsigned (fields[0], 10, 0, 999999999, tag, NULL) ||
+      !g_strv_contains (srtp_suites, fields[1]) ||
+      !g_str_has_prefix (fields[2], "inline:") || strchr (fields[2], ';') != NULL)
+    return FALSE;
+
+  key_params = g_strsplit (fields[2] + strlen ("inline:"), "|", -1);
+  if (g_strv_length (key_params) > 2 ||
+      (key_params[1] != NULL && strchr (key_params[1], ':') != NULL) ||
+      strlen (key_params[0]) != 40)
+    return FALSE;
+  key = g_base64_decode (key_params[0], &length);
+  if (length != 30)
+    return FALSE;
+
+  *suite = g_strdup (fields[1]);
+  return TRUE;
+}
+
+/**
+ * hark_sip_sdp_read_offer:
+ * @sdp: a peer's offer
+ * @offer: (out caller-allocates): what it asks of media encryption, from
+ *   its first active audio stream
+ *
+ * Returns: %FALSE if @sdp does not parse (then @offer is left empty)
+ */
+gboolean
+hark_sip_sdp_read_offer (const char      *sdp,
+                         HarkSipSdpOffer *offer)
+{
+  su_home_t home[1] = { SU_HOME_INIT (home) };
+  sdp_parser_t *parser;
+  sdp_session_t *session;
+  sdp_media_t *m;
+
+  g_return_val_if_fail (offer != NULL, FALSE);
+
+  *offer = (HarkSipSdpOffer) { 0, };
+  if (sdp == NULL)
+    return FALSE;
+
+  parser = sdp_parse (home, sdp, strlen (sdp), sdp_f_anynet);
+  session = sdp_session (parser);
+  m = first_audio (session);
+  if (m != NULL)
+    {
+      offer->has_audio = TRUE;
+      offer->savp = m->m_proto == sdp_proto_srtp;
+      for (sdp_attribute_t *a = m->m_attributes; a != NULL && offer->crypto_suite == NULL;
+           a = a->a_next)
+        {
+          guint64 tag = 0;
+
+          if (a->a_name != NULL && g_ascii_strcasecmp (a->a_name, "crypto") == 0 &&
+              crypto_is_usable (a->a_value, &tag, &offer->crypto_suite))
+            offer->crypto_tag = (guint) tag;
+        }
+    }
+
+  sdp_parser_free (parser);
+  su_home_deinit (home);
+  return session != NULL;
+}
+
+void
+hark_sip_sdp_offer_clear (HarkSipSdpOffer *offer)
+{
+  g_return_if_fail (offer != NULL);
+
+  g_free (offer->crypto_suite);
+  *offer = (HarkSipSdpOffer) { 0, };
+}
+
 static char *
 dup_text (const char *text)
 {
@@ -353,6 +558,7 @@ hark_sip_sdp_get_audio (const char      *local_sdp,
     default: audio->direction = "sendrecv"; break;
     }
   find_crypto (local, remote, local_is_answer, audio);
+  audio->savp = local->m_proto == sdp_proto_srtp || remote->m_proto == sdp_proto_srtp;
   ok = audio->encoding != NULL;
 
 out:

@@ -19,6 +19,23 @@ G_BEGIN_DECLS
 #define HARK_SIP_SDP_SRTP_SUITE "AES_CM_128_HMAC_SHA1_80"
 
 /**
+ * HarkSipSdpOffer:
+ * @has_audio: whether the offer has an active audio stream
+ * @savp: whether that stream is RTP/SAVP (the offerer requires SRTP)
+ * @crypto_tag: the tag of the first a=crypto line Hark can take up
+ * @crypto_suite: (nullable): its suite; %NULL when no line is usable
+ *
+ * What an SDP offer asks of media encryption (SDES, RFC 4568), read
+ * before answering it.
+ */
+typedef struct {
+  gboolean  has_audio;
+  gboolean  savp;
+  guint     crypto_tag;
+  char     *crypto_suite;
+} HarkSipSdpOffer;
+
+/**
  * HarkSipSdpAudio:
  * @address: the peer's connection address (c=)
  * @port: the peer's RTP port (m=)
@@ -52,6 +69,7 @@ typedef struct {
   char  *srtp_suite;       /* NULL: plain RTP */
   char  *srtp_local_key;   /* base64, what we encrypt with */
   char  *srtp_remote_key;  /* base64, what the peer encrypts with */
+  gboolean savp;           /* the stream is RTP/SAVP: never plain RTP */
 } HarkSipSdpAudio;
 
 gboolean hark_sip_sdp_get_audio      (const char       *local_sdp,
@@ -68,6 +86,23 @@ char    *hark_sip_sdp_make_local_full (const char  *address,
                                        guint        rtp_port,
                                        const char  *srtp_key,
                                        gboolean     savp);
+char    *hark_sip_sdp_make_local_crypto (const char  *address,
+                                         guint        rtp_port,
+                                         guint        crypto_tag,
+                                         const char  *crypto_suite,
+                                         const char  *srtp_key,
+                                         gboolean     savp);
+gboolean hark_sip_sdp_read_offer     (const char       *sdp,
+                                      HarkSipSdpOffer  *offer);
+void     hark_sip_sdp_offer_clear    (HarkSipSdpOffer  *offer);
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (HarkSipSdpOffer, hark_sip_sdp_offer_clear)
+
+/* Whether our SDP lists @encoding ("opus", "PCMU", …). */
+typedef gboolean (*HarkSipSdpCodecFilter) (const char *encoding);
+
+void     hark_sip_sdp_set_codec_filter (HarkSipSdpCodecFilter filter);
+
 guint    hark_sip_sdp_pick_rtp_port  (void);
 char    *hark_sip_sdp_dup_codec      (const char  *sdp);
 
