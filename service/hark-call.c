@@ -36,6 +36,7 @@
 #include <sofia-sip/su_tag_io.h>
 #include <sofia-sip/msg_header.h>
 
+#include "hark-auth-attempt.h"
 #include "hark-call.h"
 #include "hark-error.h"
 #include "hark-paths.h"
@@ -46,7 +47,6 @@
 #include "media/hark-media-settings.h"
 
 /* How long a challenged call waits for Authenticate() before it ends */
-#define AUTH_WAIT_SECONDS 30
 
 /* Auto-answer faster than this sends no 180 Ringing first */
 #define AUTO_ANSWER_SILENT_MS 100
@@ -94,20 +94,10 @@ struct _HarkCall
   char                   *extra_headers;
   char                   *contact;
   char                   *contact_user;
-  char                   *auth;           /* "Digest:realm:user:password" or NULL */
-  gboolean                auth_tried;
-
-  /* The profile's credentials, tried when there is no "auth" option or it
-   * was rejected; the password is looked up only when challenged. */
-  HarkSecretStore        *secrets;
-  char                   *profile_id;
-  char                   *auth_username;
-  char                   *auth_realm;
-  gboolean                profile_auth_tried;
+  /* Challenges to our INVITEs: the "auth" option, the profile's password
+   * (looked up only when challenged), then Authenticate(). */
+  HarkAuthAttempt        *auth;
   GCancellable           *cancellable;
-  char                   *challenge_realm; /* quoted, from the last 401/407 */
-  gboolean                waiting_for_credentials;
-  guint                   auth_wait_id;
 
   /* Termination */
   const char             *end_reason;     /* StateReason once nua says terminated */
@@ -755,8 +745,8 @@ finish (HarkCall   *self,
 
   set_state (self, "terminated", reason);
   self->ended = TRUE;
-  self->waiting_for_credentials = FALSE;
-  g_clear_handle_id (&self->auth_wait_id, g_source_remove);
+  if (self->auth != NULL)
+    hark_auth_attempt_stop (self->auth);
   g_clear_handle_id (&self->auto_answer_id, g_source_remove);
   g_cancellable_cancel (self->cancellable);
 
@@ -1037,7 +1027,7 @@ hark_call_hangup (HarkCall  *self,
 
   state = hark_dbus_call1_get_state (self->iface);
 
-  if (self->waiting_for_credentials)
+  if (hark_auth_attempt_get_waiting (self->auth))
     {
       /* The INVITE transaction is over (401/407): nothing to CANCEL. */
       finish (self, "auth-failed");
@@ -1095,83 +1085,46 @@ hark_call_hangup (HarkCall  *self,
 /* ------------------------------------------------------------------------ */
 /* Authentication                                                            */
 
-/* Answers the pending challenge with @credentials ("Digest:realm:user:pw");
- * an empty realm is the realm of the challenge. */
 static void
-send_credentials (HarkCall   *self,
-                  const char *credentials)
+on_auth_send_credentials (HarkAuthAttempt *auth,
+                          const char      *credentials,
+                          HarkCall        *self)
 {
-  g_autofree char *filled = NULL;
-
-  if (g_str_has_prefix (credentials, "Digest::") && self->challenge_realm != NULL)
-    filled = g_strdup_printf ("Digest:%s%s", self->challenge_realm,
-                              credentials + strlen ("Digest:"));
-
-  self->waiting_for_credentials = FALSE;
-  g_clear_handle_id (&self->auth_wait_id, g_source_remove);
-  nua_authenticate (self->nh, NUTAG_AUTH (filled ? filled : credentials), TAG_END ());
-
-  if (filled != NULL)
-    explicit_bzero (filled, strlen (filled));
-}
-
-static gboolean
-auth_wait_timeout_cb (gpointer user_data)
-{
-  HarkCall *self = user_data;
-
-  self->auth_wait_id = 0;
-  finish (self, "auth-failed");
-  return G_SOURCE_REMOVE;
+  if (self->nh != NULL && !self->ended)
+    nua_authenticate (self->nh, NUTAG_AUTH (credentials), TAG_END ());
 }
 
 /* No (more) credentials to answer with: nua keeps the INVITE waiting for
  * nua_authenticate(). The call says "auth-failed" and Authenticate() can
  * continue it for a while; then it ends. */
 static void
-wait_for_credentials (HarkCall *self)
+on_auth_waiting (HarkAuthAttempt *auth,
+                 HarkCall        *self)
 {
-  self->waiting_for_credentials = TRUE;
   set_state (self, hark_dbus_call1_get_state (self->iface), "auth-failed");
-  g_clear_handle_id (&self->auth_wait_id, g_source_remove);
-  self->auth_wait_id = g_timeout_add_seconds (AUTH_WAIT_SECONDS, auth_wait_timeout_cb, self);
 }
 
 static void
-profile_password_cb (GObject      *source,
-                     GAsyncResult *result,
-                     gpointer      user_data)
+on_auth_gave_up (HarkAuthAttempt *auth,
+                 HarkCall        *self)
 {
-  g_autoptr(HarkCall) self = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *password = NULL;
-  g_autofree char *credentials = NULL;
+  finish (self, "auth-failed");
+}
 
-  password = hark_secret_store_lookup_finish (HARK_SECRET_STORE (source), result, &error);
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || self->ended ||
-      self->nh == NULL)
-    goto out;
-
-  if (password == NULL)
+static void
+set_auth_attempt (HarkCall        *self,
+                  HarkAuthAttempt *auth)
+{
+  if (self->auth != NULL)
     {
-      if (error != NULL)
-        g_debug ("No password for the profile of %s: %s", self->object_path, error->message);
-      wait_for_credentials (self);
-      goto out;
+      hark_auth_attempt_stop (self->auth);
+      g_signal_handlers_disconnect_by_data (self->auth, self);
+      g_object_unref (self->auth);
     }
-
-  credentials = g_strdup_printf ("Digest:%s%s%s:%s:%s",
-                                 self->auth_realm ? "\"" : "",
-                                 self->auth_realm ? self->auth_realm : "",
-                                 self->auth_realm ? "\"" : "",
-                                 self->auth_username, password);
-  send_credentials (self, credentials);
-
-out:
-  if (password != NULL)
-    explicit_bzero (password, strlen (password));
-  if (credentials != NULL)
-    explicit_bzero (credentials, strlen (credentials));
+  self->auth = auth;
+  g_signal_connect (auth, "send-credentials", G_CALLBACK (on_auth_send_credentials), self);
+  g_signal_connect (auth, "waiting", G_CALLBACK (on_auth_waiting), self);
+  g_signal_connect (auth, "gave-up", G_CALLBACK (on_auth_gave_up), self);
 }
 
 /* A 401/407 to our INVITE: the "auth" option first, then the profile's
@@ -1181,17 +1134,7 @@ handle_challenge (HarkCall    *self,
                   int          status,
                   const sip_t *sip)
 {
-  const msg_auth_t *challenge = status == 401
-                                ? (const msg_auth_t *) sip->sip_www_authenticate
-                                : (const msg_auth_t *) sip->sip_proxy_authenticate;
-  const char *realm = challenge ? msg_params_find (challenge->au_params, "realm=") : NULL;
-
   set_status_code (self, status);
-  if (realm != NULL)
-    {
-      g_free (self->challenge_realm);
-      self->challenge_realm = g_strdup (realm);
-    }
 
   if (self->cancel_sent)
     {
@@ -1199,22 +1142,7 @@ handle_challenge (HarkCall    *self,
       return;
     }
 
-  if (self->auth != NULL && !self->auth_tried)
-    {
-      self->auth_tried = TRUE;
-      send_credentials (self, self->auth);
-      return;
-    }
-
-  if (self->secrets != NULL && self->auth_username != NULL && !self->profile_auth_tried)
-    {
-      self->profile_auth_tried = TRUE;
-      hark_secret_store_lookup_async (self->secrets, self->profile_id, self->cancellable,
-                                      profile_password_cb, g_object_ref (self));
-      return;
-    }
-
-  wait_for_credentials (self);
+  hark_auth_attempt_challenge (self->auth, status, sip);
 }
 
 static void
@@ -2287,11 +2215,10 @@ handle_authenticate (HarkDBusCall1         *iface,
                      HarkCall              *self)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *credentials = NULL;
 
   if (!check_not_ended (self, &error))
     return return_error (invocation, error);
-  if (!self->waiting_for_credentials)
+  if (!hark_auth_attempt_get_waiting (self->auth))
     return return_error (invocation,
                          g_error_new (HARK_ERROR, HARK_ERROR_INVALID_STATE,
                                       "The call is not waiting for credentials "
@@ -2302,10 +2229,8 @@ handle_authenticate (HarkDBusCall1         *iface,
                                       "Argument “username”: empty or contains ':', '\"' or "
                                       "a line break"));
 
-  credentials = g_strdup_printf ("Digest::%s:%s", username, password);
   set_state (self, hark_dbus_call1_get_state (self->iface), "");
-  send_credentials (self, credentials);
-  explicit_bzero (credentials, strlen (credentials));
+  hark_auth_attempt_supply (self->auth, username, password);
 
   hark_dbus_call1_complete_authenticate (iface, invocation);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
@@ -2330,7 +2255,12 @@ hark_call_dispose (GObject *object)
   if (self->agent != NULL)
     g_signal_handlers_disconnect_by_data (self->agent, self);
   g_cancellable_cancel (self->cancellable);
-  g_clear_handle_id (&self->auth_wait_id, g_source_remove);
+  if (self->auth != NULL)
+    {
+      hark_auth_attempt_stop (self->auth);
+      g_signal_handlers_disconnect_by_data (self->auth, self);
+      g_clear_object (&self->auth);
+    }
   g_clear_handle_id (&self->auto_answer_id, g_source_remove);
   g_clear_handle_id (&self->ring_timeout_id, g_source_remove);
   g_clear_handle_id (&self->refer_linger_id, g_source_remove);
@@ -2358,7 +2288,6 @@ hark_call_dispose (GObject *object)
   g_clear_object (&self->object);
   g_clear_object (&self->dialog);
   g_clear_object (&self->agent);
-  g_clear_object (&self->secrets);
   g_clear_object (&self->cancellable);
 
   G_OBJECT_CLASS (hark_call_parent_class)->dispose (object);
@@ -2379,15 +2308,8 @@ hark_call_finalize (GObject *object)
   g_free (self->extra_headers);
   g_free (self->contact);
   g_free (self->contact_user);
-  if (self->auth != NULL)
-    explicit_bzero (self->auth, strlen (self->auth));
-  g_free (self->auth);
   g_free (self->bye_reason);
   g_free (self->bye_headers);
-  g_free (self->profile_id);
-  g_free (self->auth_username);
-  g_free (self->auth_realm);
-  g_free (self->challenge_realm);
   g_free (self->refer_path);
   g_free (self->refer_event);
 
@@ -2429,6 +2351,7 @@ hark_call_init (HarkCall *self)
 {
   self->object_path = hark_path_next ("Call");
   self->cancellable = g_cancellable_new ();
+  set_auth_attempt (self, hark_auth_attempt_new (NULL, NULL, NULL, NULL, NULL));
   self->pending_requests = g_ptr_array_new_with_free_func (pending_request_free);
   self->audio_mode = SOA_ACTIVE_SENDRECV;
   self->media_encryption = HARK_CALL_MEDIA_ENCRYPTION_OPTIONAL;
@@ -2582,16 +2505,10 @@ hark_call_new_outgoing (HarkSipAgent         *agent,
   self->incoming = FALSE;
   self->request_uri = g_strdup (setup->request_uri ? setup->request_uri : setup->remote_uri);
   self->extra_headers = g_steal_pointer (&parsed.headers);
-  self->auth = g_steal_pointer (&parsed.auth);
   self->contact = g_strdup (setup->contact);
   self->contact_user = g_strdup (setup->contact_user);
-  if (setup->secrets != NULL && setup->profile_id != NULL && setup->auth_username != NULL)
-    {
-      self->secrets = g_object_ref (setup->secrets);
-      self->profile_id = g_strdup (setup->profile_id);
-      self->auth_username = g_strdup (setup->auth_username);
-      self->auth_realm = g_strdup (setup->auth_realm);
-    }
+  set_auth_attempt (self, hark_auth_attempt_new (parsed.auth, setup->secrets, setup->profile_id,
+                                                 setup->auth_username, setup->auth_realm));
 
   g_object_set (self->iface,
                 "profile", setup->profile_path, "direction", "outgoing", "state", "calling",

@@ -32,6 +32,7 @@
 #include <sofia-sip/su_tag.h>
 #include <sofia-sip/url.h>
 
+#include "hark-auth-attempt.h"
 #include "hark-error.h"
 #include "hark-mwi.h"
 #include "hark-paths.h"
@@ -39,7 +40,6 @@
 #include "hark-subscription.h"
 
 /* How long Authenticate() can continue after an unanswered challenge */
-#define AUTH_WAIT_SECONDS 30
 /* How long Unsubscribe() waits for the final NOTIFY (RFC 6665: 64*T1) */
 #define UNSUBSCRIBE_WAIT_SECONDS 32
 #define DEFAULT_EXPIRES 3600
@@ -68,16 +68,8 @@ struct _HarkSubscription
   gboolean                unsubscribing;
   guint                   unsubscribe_wait_id;
   guint                   expiry_id;     /* AutoRefresh off: the end of the lifetime */
-  char                   *auth;          /* "Digest:…" from the "auth" option */
-  gboolean                auth_tried;
-  gboolean                profile_auth_tried;
-  gboolean                waiting_for_credentials;
-  guint                   auth_wait_id;
-  HarkSecretStore        *secrets;
-  char                   *profile_id;
-  char                   *auth_username;
-  char                   *auth_realm;
-  char                   *challenge_realm;
+  /* Challenges: the "auth" option, the profile's password, Authenticate() */
+  HarkAuthAttempt        *auth;
   GCancellable           *cancellable;
 
   /* notifier */
@@ -424,7 +416,8 @@ finish (HarkSubscription *self,
   g_clear_handle_id (&self->answer_timeout_id, g_source_remove);
   g_clear_handle_id (&self->unsubscribe_wait_id, g_source_remove);
   g_clear_handle_id (&self->expiry_id, g_source_remove);
-  g_clear_handle_id (&self->auth_wait_id, g_source_remove);
+  if (self->auth != NULL)
+    hark_auth_attempt_stop (self->auth);
   release_saved_event (self);
   forget_handle (self, TRUE);
 
@@ -619,76 +612,35 @@ send_subscribe (HarkSubscription *self,
 }
 
 static void
-send_credentials (HarkSubscription *self,
-                  const char       *credentials)
+on_auth_send_credentials (HarkAuthAttempt  *auth,
+                          const char       *credentials,
+                          HarkSubscription *self)
 {
-  g_autofree char *filled = NULL;
-
-  if (g_str_has_prefix (credentials, "Digest::") && self->challenge_realm != NULL)
-    filled = g_strdup_printf ("Digest:%s%s", self->challenge_realm,
-                              credentials + strlen ("Digest:"));
-
-  self->waiting_for_credentials = FALSE;
-  g_clear_handle_id (&self->auth_wait_id, g_source_remove);
+  if (self->nh == NULL || self->ended)
+    return;
   if (g_str_equal (hark_dbus_subscription1_get_state_reason (self->iface), "auth-required"))
     set_string (self, "state-reason", "");
-  nua_authenticate (self->nh, NUTAG_AUTH (filled ? filled : credentials), TAG_END ());
+  nua_authenticate (self->nh, NUTAG_AUTH (credentials), TAG_END ());
+}
 
-  if (filled != NULL)
-    explicit_bzero (filled, strlen (filled));
+static void
+on_auth_waiting (HarkAuthAttempt  *auth,
+                 HarkSubscription *self)
+{
+  set_string (self, "state-reason", "auth-required");
+}
+
+static void
+on_auth_gave_up (HarkAuthAttempt  *auth,
+                 HarkSubscription *self)
+{
+  finish (self, "auth-failed");
 }
 
 static gboolean
-auth_wait_timeout_cb (gpointer user_data)
+waiting_for_credentials (HarkSubscription *self)
 {
-  HarkSubscription *self = user_data;
-
-  self->auth_wait_id = 0;
-  finish (self, "auth-failed");
-  return G_SOURCE_REMOVE;
-}
-
-static void
-wait_for_credentials (HarkSubscription *self)
-{
-  self->waiting_for_credentials = TRUE;
-  set_string (self, "state-reason", "auth-required");
-  g_clear_handle_id (&self->auth_wait_id, g_source_remove);
-  self->auth_wait_id = g_timeout_add_seconds (AUTH_WAIT_SECONDS, auth_wait_timeout_cb, self);
-}
-
-static void
-profile_password_cb (GObject      *source,
-                     GAsyncResult *result,
-                     gpointer      user_data)
-{
-  g_autoptr(HarkSubscription) self = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *password = NULL;
-  g_autofree char *credentials = NULL;
-
-  password = hark_secret_store_lookup_finish (HARK_SECRET_STORE (source), result, &error);
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || self->ended || self->nh == NULL)
-    goto out;
-
-  if (password == NULL)
-    {
-      wait_for_credentials (self);
-      goto out;
-    }
-
-  credentials = g_strdup_printf ("Digest:%s%s%s:%s:%s",
-                                 self->auth_realm ? "\"" : "",
-                                 self->auth_realm ? self->auth_realm : "",
-                                 self->auth_realm ? "\"" : "",
-                                 self->auth_username, password);
-  send_credentials (self, credentials);
-
-out:
-  if (password != NULL)
-    explicit_bzero (password, strlen (password));
-  if (credentials != NULL)
-    explicit_bzero (credentials, strlen (credentials));
+  return self->auth != NULL && hark_auth_attempt_get_waiting (self->auth);
 }
 
 /* A 401/407: the "auth" option first, then the profile's password, each
@@ -698,40 +650,15 @@ handle_challenge (HarkSubscription *self,
                   int               status,
                   const sip_t      *sip)
 {
-  const msg_auth_t *challenge = status == 401
-                                ? (const msg_auth_t *) sip->sip_www_authenticate
-                                : (const msg_auth_t *) sip->sip_proxy_authenticate;
-  const char *realm = challenge ? msg_params_find (challenge->au_params, "realm=") : NULL;
-
   set_status_code (self, status);
-  if (realm != NULL)
-    {
-      g_free (self->challenge_realm);
-      self->challenge_realm = g_strdup (realm);
-    }
 
-  if (self->unsubscribing)
+  if (self->unsubscribing || self->auth == NULL)
     {
       finish (self, "auth-failed");
       return;
     }
 
-  if (self->auth != NULL && !self->auth_tried)
-    {
-      self->auth_tried = TRUE;
-      send_credentials (self, self->auth);
-      return;
-    }
-
-  if (self->secrets != NULL && self->auth_username != NULL && !self->profile_auth_tried)
-    {
-      self->profile_auth_tried = TRUE;
-      hark_secret_store_lookup_async (self->secrets, self->profile_id, self->cancellable,
-                                      profile_password_cb, g_object_ref (self));
-      return;
-    }
-
-  wait_for_credentials (self);
+  hark_auth_attempt_challenge (self->auth, status, sip);
 }
 
 static void
@@ -938,7 +865,8 @@ hark_subscription_unsubscribe (HarkSubscription  *self,
 
   self->unsubscribing = TRUE;
   g_clear_handle_id (&self->expiry_id, g_source_remove);
-  g_clear_handle_id (&self->auth_wait_id, g_source_remove);
+  if (self->auth != NULL)
+    hark_auth_attempt_stop (self->auth);
   set_string (self, "state-reason", "unsubscribing");
   nua_unsubscribe (self->nh,
                    TAG_IF (self->extra_headers != NULL, SIPTAG_HEADER_STR (self->extra_headers)),
@@ -1340,7 +1268,7 @@ handle_refresh (HarkDBusSubscription1 *iface,
     return return_error (invocation, error);
 
   if (self->unsolicited || self->nh == NULL || self->unsubscribing ||
-      self->waiting_for_credentials)
+      waiting_for_credentials (self))
     {
       g_dbus_method_invocation_return_error (invocation, HARK_ERROR, HARK_ERROR_INVALID_STATE,
                                              "The subscription cannot be refreshed now (%s)",
@@ -1363,13 +1291,12 @@ handle_authenticate (HarkDBusSubscription1 *iface,
                      HarkSubscription      *self)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *credentials = NULL;
   const char *user;
 
   if (!check_subscriber (self, "Authenticate", &error))
     return return_error (invocation, error);
 
-  if (!self->waiting_for_credentials || self->nh == NULL)
+  if (!waiting_for_credentials (self) || self->nh == NULL)
     {
       g_dbus_method_invocation_return_error (invocation, HARK_ERROR, HARK_ERROR_INVALID_STATE,
                                              "No challenge is waiting for credentials "
@@ -1377,7 +1304,7 @@ handle_authenticate (HarkDBusSubscription1 *iface,
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
 
-  user = *username ? username : self->auth_username;
+  user = *username ? username : hark_auth_attempt_get_username (self->auth);
   if (user == NULL || *user == '\0' || *password == '\0')
     {
       g_dbus_method_invocation_return_error (invocation, HARK_ERROR, HARK_ERROR_INVALID_ARGUMENT,
@@ -1389,11 +1316,7 @@ handle_authenticate (HarkDBusSubscription1 *iface,
       !check_credential ("Argument “password”", password, TRUE, &error))
     return return_error (invocation, error);
 
-  credentials = g_strdup_printf ("Digest:%s:%s:%s",
-                                 self->challenge_realm ? self->challenge_realm : "\"\"",
-                                 user, password);
-  send_credentials (self, credentials);
-  explicit_bzero (credentials, strlen (credentials));
+  hark_auth_attempt_supply (self->auth, user, password);
   hark_dbus_subscription1_complete_authenticate (iface, invocation);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
@@ -1569,7 +1492,12 @@ hark_subscription_dispose (GObject *object)
   g_clear_handle_id (&self->answer_timeout_id, g_source_remove);
   g_clear_handle_id (&self->unsubscribe_wait_id, g_source_remove);
   g_clear_handle_id (&self->expiry_id, g_source_remove);
-  g_clear_handle_id (&self->auth_wait_id, g_source_remove);
+  if (self->auth != NULL)
+    {
+      hark_auth_attempt_stop (self->auth);
+      g_signal_handlers_disconnect_by_data (self->auth, self);
+      g_clear_object (&self->auth);
+    }
   release_saved_event (self);
   forget_handle (self, TRUE);
   if (self->agent != NULL)
@@ -1580,7 +1508,6 @@ hark_subscription_dispose (GObject *object)
   g_clear_object (&self->iface);
   g_clear_object (&self->object);
   g_clear_object (&self->dialog);
-  g_clear_object (&self->secrets);
   g_clear_object (&self->cancellable);
 
   G_OBJECT_CLASS (hark_subscription_parent_class)->dispose (object);
@@ -1596,13 +1523,6 @@ hark_subscription_finalize (GObject *object)
   g_free (self->request_uri);
   g_free (self->accept_header);
   g_free (self->extra_headers);
-  if (self->auth != NULL)
-    explicit_bzero (self->auth, strlen (self->auth));
-  g_free (self->auth);
-  g_free (self->profile_id);
-  g_free (self->auth_username);
-  g_free (self->auth_realm);
-  g_free (self->challenge_realm);
   g_free (self->entity);
   g_free (self->presence_basic);
   g_free (self->presence_note);
@@ -1712,6 +1632,7 @@ hark_subscription_new_outgoing (HarkSipAgent                *agent,
   g_autofree const char **accept = NULL;
   g_autoptr(GVariant) headers = NULL;
   g_autoptr(GVariant) auth = NULL;
+  g_autofree char *option_auth = NULL;
   gboolean auto_refresh = TRUE;
   guint expires = DEFAULT_EXPIRES;
 
@@ -1735,7 +1656,7 @@ hark_subscription_new_outgoing (HarkSipAgent                *agent,
       headers = g_variant_lookup_value (setup->options, "headers", G_VARIANT_TYPE ("a{ss}"));
       auth = g_variant_lookup_value (setup->options, "auth", G_VARIANT_TYPE ("a{ss}"));
     }
-  if (auth != NULL && !parse_auth (auth, &self->auth, error))
+  if (auth != NULL && !parse_auth (auth, &option_auth, error))
     return NULL;
   self->extra_headers = join_headers (headers);
   self->requested_expires = expires;
@@ -1753,13 +1674,13 @@ hark_subscription_new_outgoing (HarkSipAgent                *agent,
       hark_dbus_subscription1_set_accept (self->iface, types);
     }
 
-  if (setup->secrets != NULL && setup->profile_id != NULL && setup->auth_username != NULL)
-    {
-      self->secrets = g_object_ref (setup->secrets);
-      self->profile_id = g_strdup (setup->profile_id);
-      self->auth_username = g_strdup (setup->auth_username);
-      self->auth_realm = g_strdup (setup->auth_realm);
-    }
+  self->auth = hark_auth_attempt_new (option_auth, setup->secrets, setup->profile_id,
+                                      setup->auth_username, setup->auth_realm);
+  if (option_auth != NULL)
+    explicit_bzero (option_auth, strlen (option_auth));
+  g_signal_connect (self->auth, "send-credentials", G_CALLBACK (on_auth_send_credentials), self);
+  g_signal_connect (self->auth, "waiting", G_CALLBACK (on_auth_waiting), self);
+  g_signal_connect (self->auth, "gave-up", G_CALLBACK (on_auth_gave_up), self);
 
   g_object_set (self->iface,
                 "profile", setup->profile_path, "role", "subscriber", "uri", setup->uri,

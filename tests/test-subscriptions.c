@@ -460,6 +460,44 @@ test_subscriber_presence (Fixture       *fixture,
   assert_all_invalid (subscription);
 }
 
+/* A challenged SUBSCRIBE: the "auth" option is tried once, then the
+ * subscription waits ("auth-required") for Authenticate(), whose user goes
+ * out in the challenge's realm; it is never retried in a loop. */
+static void
+test_subscriber_auth (Fixture       *fixture,
+                      gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HarkDBusSubscription1) subscription = NULL;
+  g_autofree char *uri = NULL;
+  g_autofree char *path = NULL;
+  HarkTestProcess *sipp;
+  guint port;
+
+  sipp = start_sipp (fixture, "sub-auth.xml", 0, &port, NULL);
+  uri = g_strdup_printf ("sip:bob@127.0.0.1:%u", port);
+  path = subscribe (fixture, "/", uri, "presence",
+                    g_variant_new_parsed ("{'auth': <{'username': 'opt', 'password': 'nope'}>}"),
+                    &error);
+  g_assert_no_error (error);
+  subscription = get_subscription (fixture, path);
+
+  g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (subscription), "StateReason",
+                                                 "auth-required", 10000));
+  g_assert_cmpuint (hark_dbus_subscription1_get_status_code (subscription), ==, 401);
+
+  hark_dbus_subscription1_call_authenticate_sync (subscription, "carol", "secret", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (subscription), "State",
+                                                 "terminated", 15000));
+  assert_sipp_passed (fixture, sipp, "sub-auth.xml");
+  g_assert_cmpstr (hark_dbus_subscription1_get_state_reason (subscription), ==, "noresource");
+
+  /* Not waiting any more. */
+  hark_dbus_subscription1_call_authenticate_sync (subscription, "carol", "secret", NULL, &error);
+  g_assert_error (error, HARK_ERROR, HARK_ERROR_INVALID_STATE);
+}
+
 /* 481, 489 and 603 to the SUBSCRIBE end it with the reason that says so. */
 static void
 test_subscriber_refused (Fixture       *fixture,
@@ -826,6 +864,8 @@ main (int   argc,
               fixture_setup, test_subscriber_mwi, fixture_teardown);
   g_test_add ("/hark/subscriptions/subscriber/presence", Fixture, NULL,
               fixture_setup, test_subscriber_presence, fixture_teardown);
+  g_test_add ("/hark/subscriptions/subscriber/auth", Fixture, NULL,
+              fixture_setup, test_subscriber_auth, fixture_teardown);
   g_test_add ("/hark/subscriptions/subscriber/refused", Fixture, NULL,
               fixture_setup, test_subscriber_refused, fixture_teardown);
   g_test_add ("/hark/subscriptions/subscriber/no-refresh", Fixture, NULL,
