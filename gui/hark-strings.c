@@ -114,6 +114,7 @@ hark_call_reason_to_string (const char *reason)
     { "timeout", N_("No answer") },
     { "auth-failed", N_("Wrong password") },
     { "transferred", N_("Transferred") },
+    { "encryption-mismatch", N_("Encryption settings do not match") },
     { "failed", N_("Failed") },
   };
 
