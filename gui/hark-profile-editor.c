@@ -18,7 +18,7 @@ typedef enum {
   FIELD_LIST,
   FIELD_CHOICE,
   FIELD_SWITCH,
-  FIELD_SECONDS,
+  FIELD_UINT,
   FIELD_PASSWORD,
 } FieldKind;
 
@@ -34,6 +34,7 @@ typedef struct {
 static const char *const kinds[] = { "ietf", "ims", "other", NULL };
 static const char *const transports[] = { "udp", "tcp", "tls", NULL };
 static const char *const mechanisms[] = { "none", "digest", "tls", "ipsec-3gpp", NULL };
+static const char *const encryptions[] = { "none", "optional", "required", NULL };
 
 static const Field fields[] = {
   { "name", "name", FIELD_TEXT, NULL, "name_row", NULL },
@@ -53,7 +54,11 @@ static const Field fields[] = {
   { "security-negotiation", "security-negotiation", FIELD_CHOICE, mechanisms,
     "security_negotiation_row", NULL },
   { "sigcomp", "sig-comp", FIELD_SWITCH, NULL, "sigcomp_row", "sigcomp_switch" },
-  { "expires", "expires", FIELD_SECONDS, NULL, "expires_row", "expires_spin" },
+  { "expires", "expires", FIELD_UINT, NULL, "expires_row", "expires_spin" },
+  { "media-encryption", "media-encryption", FIELD_CHOICE, encryptions,
+    "media_encryption_row", NULL },
+  { "mwi-uri", "mwi-uri", FIELD_TEXT, NULL, "mwi_uri_row", NULL },
+  { "auto-answer", "auto-answer", FIELD_UINT, NULL, "auto_answer_row", "auto_answer_spin" },
 };
 
 struct _HarkProfileEditor
@@ -116,7 +121,7 @@ read_field (HarkProfileEditor *self,
       return g_variant_new_string (field->choices[adw_combo_row_get_selected (ADW_COMBO_ROW (widget))]);
     case FIELD_SWITCH:
       return g_variant_new_boolean (gtk_switch_get_active (GTK_SWITCH (widget)));
-    case FIELD_SECONDS:
+    case FIELD_UINT:
       return g_variant_new_uint32 (gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (widget)));
     default:
       g_assert_not_reached ();
@@ -163,7 +168,7 @@ load_field (HarkProfileEditor *self,
     case FIELD_SWITCH:
       gtk_switch_set_active (GTK_SWITCH (widget), g_value_get_boolean (&value));
       break;
-    case FIELD_SECONDS:
+    case FIELD_UINT:
       gtk_spin_button_set_value (GTK_SPIN_BUTTON (widget), g_value_get_uint (&value));
       break;
     case FIELD_PASSWORD:
