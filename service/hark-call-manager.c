@@ -93,6 +93,54 @@ on_call_ended (HarkCall        *call,
   g_hash_table_insert (self->calls, g_object_ref (call), GUINT_TO_POINTER (id));
 }
 
+typedef struct
+{
+  HarkCallManager *self;
+  HarkDialog      *dialog;
+} DialogRemoval;
+
+static void
+dialog_removal_free (gpointer data)
+{
+  DialogRemoval *removal = data;
+
+  g_object_unref (removal->dialog);
+  g_free (removal);
+}
+
+static gboolean
+remove_dialog_cb (gpointer user_data)
+{
+  DialogRemoval *removal = user_data;
+
+  g_dbus_object_manager_server_unexport (removal->self->server,
+                                         hark_dialog_get_object_path (removal->dialog));
+  return G_SOURCE_REMOVE;
+}
+
+/* The early dialog of another fork of an outgoing call's INVITE */
+static void
+on_fork_dialog_added (HarkCallForks   *forks,
+                      HarkDialog      *dialog,
+                      HarkCallManager *self)
+{
+  g_dbus_object_manager_server_export (self->server,
+                                       G_DBUS_OBJECT_SKELETON (hark_dialog_get_object (dialog)));
+}
+
+static void
+on_fork_dialog_ended (HarkCallForks   *forks,
+                      HarkDialog      *dialog,
+                      HarkCallManager *self)
+{
+  DialogRemoval *removal = g_new0 (DialogRemoval, 1);
+
+  removal->self = self;
+  removal->dialog = g_object_ref (dialog);
+  g_timeout_add_seconds_full (G_PRIORITY_DEFAULT, LINGER_SECONDS, remove_dialog_cb, removal,
+                              dialog_removal_free);
+}
+
 static void on_call_transfer_requested (HarkCall        *call,
                                         const char      *uri,
                                         HarkCallManager *self);
@@ -105,6 +153,14 @@ add_call (HarkCallManager *self,
   g_signal_connect_object (call, "ended", G_CALLBACK (on_call_ended), self, 0);
   g_signal_connect_object (call, "transfer-requested", G_CALLBACK (on_call_transfer_requested),
                            self, 0);
+
+  if (hark_call_get_forks (call) != NULL)
+    {
+      g_signal_connect_object (hark_call_get_forks (call), "dialog-added",
+                               G_CALLBACK (on_fork_dialog_added), self, 0);
+      g_signal_connect_object (hark_call_get_forks (call), "dialog-ended",
+                               G_CALLBACK (on_fork_dialog_ended), self, 0);
+    }
 
   /* The dialog first, so the call's Dialog property names an object. */
   g_dbus_object_manager_server_export (self->server,
@@ -193,15 +249,13 @@ on_incoming_request (HarkSipAgent    *agent,
 static void
 apply_test_timers (HarkSipAgent *agent)
 {
-  const char *text = g_getenv ("HARK_SIP_T1X64_MS");
   nua_t *nua = hark_sip_agent_get_nua (agent);
-  guint64 ms;
+  guint ms = hark_sip_get_t1x64_ms ();
 
-  if (text == NULL || nua == NULL ||
-      !g_ascii_string_to_unsigned (text, 10, 1000, 32000, &ms, NULL))
+  if (nua == NULL || ms == HARK_SIP_T1X64_MS)
     return;
-  g_debug ("SIP transactions time out after %" G_GUINT64_FORMAT " ms (HARK_SIP_T1X64_MS)", ms);
-  nua_set_params (nua, NTATAG_SIP_T1X64 ((unsigned) ms), TAG_END ());
+  g_debug ("SIP transactions time out after %u ms (HARK_SIP_T1X64_MS)", ms);
+  nua_set_params (nua, NTATAG_SIP_T1X64 (ms), TAG_END ());
 }
 
 /**

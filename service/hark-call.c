@@ -38,6 +38,7 @@
 
 #include "hark-auth-attempt.h"
 #include "hark-call.h"
+#include "hark-call-forks.h"
 #include "hark-error.h"
 #include "hark-paths.h"
 #include "hark-secret-store.h"
@@ -80,6 +81,7 @@ struct _HarkCall
   HarkDBusObjectSkeleton *object;
   HarkDBusCall1          *iface;
   HarkDialog             *dialog;
+  HarkCallForks          *forks;         /* an outgoing INVITE's early dialogs */
 
   HarkSipAgent           *agent;
   nua_handle_t           *nh;            /* NULL once destroyed or handed back */
@@ -754,6 +756,8 @@ finish (HarkCall   *self,
   g_clear_handle_id (&self->reinvite_retry_id, g_source_remove);
   terminate_pending_requests (self, NULL, NULL);
   hark_dialog_usage_ended (self->dialog, self);
+  if (self->forks != NULL)
+    hark_call_forks_end_early (self->forks);
   stop_media (self);
 
   if (self->refer_running)
@@ -790,6 +794,11 @@ update_dialog_ids (HarkCall    *self,
       if (remote_tag == NULL)
         remote_tag = self->incoming ? caller_tag : callee_tag;
     }
+
+  /* An outgoing INVITE's dialogs learn their tags from the wire, fork by
+   * fork (hark-call-forks.c); nua knows one remote tag only. */
+  if (self->forks != NULL && *hark_dialog_get_remote_tag (self->dialog) != '\0')
+    remote_tag = NULL;
 
   hark_dialog_update_ids (self->dialog, call_id, local_tag, remote_tag);
 }
@@ -1169,6 +1178,23 @@ reinvite_retry_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* A forked INVITE: the call goes on in the dialog of the fork whose answer
+ * nua took (hark-call-forks.c). */
+static void
+adopt_answered_dialog (HarkCall *self)
+{
+  HarkDialog *winner;
+
+  if (self->forks == NULL)
+    return;
+
+  winner = hark_call_forks_answered (self->forks);
+  if (winner == self->dialog)
+    return;
+  g_set_object (&self->dialog, winner);
+  hark_dbus_call1_set_dialog (self->iface, hark_dialog_get_object_path (winner));
+}
+
 static void
 handle_r_invite (HarkCall    *self,
                  int          status,
@@ -1235,7 +1261,10 @@ handle_r_invite (HarkCall    *self,
   set_status_code (self, status);
 
   if (status >= 200 && status < 300)
-    return;
+    {
+      adopt_answered_dialog (self);
+      return;
+    }
 
   if (self->end_reason == NULL || !(self->cancel_sent && status == 487))
     self->end_reason = reason_for_status (status);
@@ -2286,6 +2315,7 @@ hark_call_dispose (GObject *object)
     g_signal_handlers_disconnect_by_data (self->iface, self);
   g_clear_object (&self->iface);
   g_clear_object (&self->object);
+  g_clear_object (&self->forks);
   g_clear_object (&self->dialog);
   g_clear_object (&self->agent);
   g_clear_object (&self->cancellable);
@@ -2531,6 +2561,7 @@ hark_call_new_outgoing (HarkSipAgent         *agent,
 
   set_session_params (self);
   g_signal_connect (agent, "shutdown", G_CALLBACK (on_agent_shutdown), self);
+  self->forks = hark_call_forks_new (self->dialog, self->object_path, dialog_terminate_cb, self);
   return g_steal_pointer (&self);
 }
 
@@ -2721,6 +2752,19 @@ hark_call_get_dialog (HarkCall *self)
 {
   g_return_val_if_fail (HARK_IS_CALL (self), NULL);
   return self->dialog;
+}
+
+/**
+ * hark_call_get_forks:
+ *
+ * Returns: (transfer none) (nullable): the early dialogs of an outgoing
+ *   call's INVITE; %NULL for an incoming call
+ */
+HarkCallForks *
+hark_call_get_forks (HarkCall *self)
+{
+  g_return_val_if_fail (HARK_IS_CALL (self), NULL);
+  return self->forks;
 }
 
 const char *

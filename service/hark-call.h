@@ -9,6 +9,7 @@
 #include <sofia-sip/nua.h>
 
 #include "hark-dbus-generated.h"
+#include "hark-call-forks.h"
 #include "hark-dialog.h"
 #include "hark-secret-store.h"
 #include "sip/hark-sip-agent.h"
@@ -76,6 +77,7 @@ void                    hark_call_start             (HarkCall              *self
 const char             *hark_call_get_object_path   (HarkCall              *self);
 HarkDBusObjectSkeleton *hark_call_get_object        (HarkCall              *self);
 HarkDialog             *hark_call_get_dialog        (HarkCall              *self);
+HarkCallForks          *hark_call_get_forks         (HarkCall              *self);
 gboolean                hark_call_is_terminated     (HarkCall              *self);
 gboolean                hark_call_hangup            (HarkCall              *self,
                                                      GVariant              *options,

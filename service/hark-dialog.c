@@ -42,6 +42,8 @@ struct _HarkDialog
   HarkDBusDialog1        *iface;
   GArray                 *usages;       /* of Usage */
   guint                   wire_watch;   /* hark_sip_wire_watch() of the Call-ID */
+  HarkDialogWireRouter    router;       /* which messages of the Call-ID are ours */
+  gpointer                router_data;
   GQueue                  early_traces; /* of GVariant (ss@a{ss}), before export */
   guint                   flush_id;
   guint                   flush_tries;
@@ -204,6 +206,20 @@ hark_dialog_get_call_id (HarkDialog *self)
   return hark_dbus_dialog1_get_call_id (self->iface);
 }
 
+const char *
+hark_dialog_get_local_tag (HarkDialog *self)
+{
+  g_return_val_if_fail (HARK_IS_DIALOG (self), NULL);
+  return hark_dbus_dialog1_get_local_tag (self->iface);
+}
+
+const char *
+hark_dialog_get_remote_tag (HarkDialog *self)
+{
+  g_return_val_if_fail (HARK_IS_DIALOG (self), NULL);
+  return hark_dbus_dialog1_get_remote_tag (self->iface);
+}
+
 /**
  * hark_dialog_set_state:
  * @state: "early", "confirmed", "terminating" or "terminated"
@@ -254,7 +270,29 @@ on_wire_message (const char  *direction,
                  const sip_t *sip,
                  gpointer     user_data)
 {
-  hark_dialog_trace_sip (HARK_DIALOG (user_data), direction, sip);
+  HarkDialog *self = HARK_DIALOG (user_data);
+
+  /* A forked INVITE makes several dialogs of one Call-ID */
+  if (self->router != NULL && !self->router (self, direction, sip, self->router_data))
+    return;
+  hark_dialog_trace_sip (self, direction, sip);
+}
+
+/**
+ * hark_dialog_set_wire_router:
+ * @router: (nullable): decides which messages of the Call-ID this dialog
+ *   traces; %NULL for all of them
+ * @user_data: for @router, which must outlive the dialog's watch
+ */
+void
+hark_dialog_set_wire_router (HarkDialog           *self,
+                             HarkDialogWireRouter  router,
+                             gpointer              user_data)
+{
+  g_return_if_fail (HARK_IS_DIALOG (self));
+
+  self->router = router;
+  self->router_data = user_data;
 }
 
 /**
@@ -310,6 +348,36 @@ hark_dialog_add_usage (HarkDialog              *self,
     g_ptr_array_add (paths, g_array_index (self->usages, Usage, i).object_path);
   g_ptr_array_add (paths, NULL);
   hark_dbus_dialog1_set_usages (self->iface, (const char * const *) paths->pdata);
+}
+
+/**
+ * hark_dialog_replace_usage:
+ * @old_usage: what was given to hark_dialog_add_usage()
+ * @terminate: what ends it from now on
+ * @usage: for @terminate
+ *
+ * The same usage (its path stays in Usages), ended another way from now
+ * on: the early dialog of a fork that turns into the call's dialog.
+ */
+void
+hark_dialog_replace_usage (HarkDialog              *self,
+                           gpointer                 old_usage,
+                           HarkDialogTerminateFunc  terminate,
+                           gpointer                 usage)
+{
+  g_return_if_fail (HARK_IS_DIALOG (self));
+  g_return_if_fail (terminate != NULL);
+
+  for (guint i = 0; i < self->usages->len; i++)
+    {
+      Usage *entry = &g_array_index (self->usages, Usage, i);
+
+      if (entry->usage == old_usage && entry->terminate != NULL)
+        {
+          entry->terminate = terminate;
+          entry->usage = usage;
+        }
+    }
 }
 
 /**

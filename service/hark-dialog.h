@@ -30,11 +30,30 @@ typedef gboolean (*HarkDialogTerminateFunc) (gpointer   usage,
                                              GVariant  *options,
                                              GError   **error);
 
+/**
+ * HarkDialogWireRouter:
+ * @dialog: the dialog whose watch got the message
+ * @direction: "in" or "out"
+ * @sip: a message of the dialog's Call-ID as it went over the wire
+ * @user_data: what was given to hark_dialog_set_wire_router()
+ *
+ * Returns: %TRUE if @dialog traces @sip
+ */
+typedef gboolean (*HarkDialogWireRouter) (HarkDialog  *dialog,
+                                          const char  *direction,
+                                          const sip_t *sip,
+                                          gpointer     user_data);
+
 HarkDialog             *hark_dialog_new             (void);
 const char             *hark_dialog_get_object_path (HarkDialog              *self);
 HarkDBusObjectSkeleton *hark_dialog_get_object      (HarkDialog              *self);
 const char             *hark_dialog_get_state       (HarkDialog              *self);
 const char             *hark_dialog_get_call_id     (HarkDialog              *self);
+const char             *hark_dialog_get_local_tag   (HarkDialog              *self);
+const char             *hark_dialog_get_remote_tag  (HarkDialog              *self);
+void                    hark_dialog_set_wire_router (HarkDialog              *self,
+                                                     HarkDialogWireRouter     router,
+                                                     gpointer                 user_data);
 void                    hark_dialog_set_state       (HarkDialog              *self,
                                                      const char              *state);
 void                    hark_dialog_update_ids      (HarkDialog              *self,
@@ -43,6 +62,10 @@ void                    hark_dialog_update_ids      (HarkDialog              *se
                                                      const char              *remote_tag);
 void                    hark_dialog_add_usage       (HarkDialog              *self,
                                                      const char              *object_path,
+                                                     HarkDialogTerminateFunc  terminate,
+                                                     gpointer                 usage);
+void                    hark_dialog_replace_usage   (HarkDialog              *self,
+                                                     gpointer                 old_usage,
                                                      HarkDialogTerminateFunc  terminate,
                                                      gpointer                 usage);
 void                    hark_dialog_usage_ended     (HarkDialog              *self,

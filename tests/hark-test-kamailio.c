@@ -318,6 +318,40 @@ hark_test_kamailio_rpc (HarkTestKamailio  *self,
   return out;
 }
 
+/**
+ * hark_test_kamailio_add_binding:
+ * @user: the AOR's user part
+ * @contact: a SIP URI
+ *
+ * Binds @contact to @user in the location table as a REGISTER would (RPC
+ * ul.add), for peers that do not register themselves: several bindings of
+ * one user make Kamailio fork INVITEs to every one of them.
+ */
+gboolean
+hark_test_kamailio_add_binding (HarkTestKamailio  *self,
+                                const char        *user,
+                                const char        *contact,
+                                GError           **error)
+{
+  g_autofree char *socket = g_strdup_printf ("unix:%s", self->ctl_socket);
+  /* table, AOR, contact, expires, q, path (empty), flags, cflags, methods */
+  const char * const argv[] = { KAMCMD, "-s", socket, "ul.add", "location", user, contact,
+                                "3600", "1.0", "s:", "0", "0", "0", NULL };
+
+  g_autofree char *out = NULL;
+
+  if (!run_sync (argv, self->tmpdir, &out, error))
+    return FALSE;
+  /* kamcmd says an RPC failed on stdout, and exits 0 */
+  if (out != NULL && g_str_has_prefix (out, "error:"))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "ul.add %s %s: %s", user, contact,
+                   g_strstrip (out));
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* Runs in the child before exec: when the test process dies (a failed
  * assertion aborts it before any teardown), Kamailio gets SIGTERM instead
  * of living on as an orphan holding its ports. */

@@ -59,6 +59,10 @@ const char       *hark_test_kamailio_get_log_path   (HarkTestKamailio  *self);
 
 gboolean          hark_test_kamailio_has_binding    (HarkTestKamailio  *self,
                                                      const char        *user);
+gboolean          hark_test_kamailio_add_binding    (HarkTestKamailio  *self,
+                                                     const char        *user,
+                                                     const char        *contact,
+                                                     GError           **error);
 guint             hark_test_kamailio_count_requests (HarkTestKamailio  *self,
                                                      const char        *method);
 char             *hark_test_kamailio_rpc            (HarkTestKamailio  *self,

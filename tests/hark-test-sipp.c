@@ -109,14 +109,16 @@ hark_test_sipp_start_full (HarkTestBus               *bus,
   g_autofree char *port = NULL;
   g_autofree char *timeout = NULL;
   g_autofree char *target = NULL;
-  g_autofree char *messages = dup_tmp_file (bus, scenario, "messages");
-  g_autofree char *output = dup_tmp_file (bus, scenario, "out");
+  g_autofree char *messages = NULL;
+  g_autofree char *output = NULL;
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
   HarkTestProcess *process;
   guint16 p = hark_test_get_free_port (TRUE);
 
   if (options == NULL)
     options = &defaults;
+  messages = dup_tmp_file (bus, options->name ? options->name : scenario, "messages");
+  output = dup_tmp_file (bus, options->name ? options->name : scenario, "out");
   port = g_strdup_printf ("%u", p);
   timeout = g_strdup_printf ("%u", options->timeout_s != 0 ? options->timeout_s
                                                           : DEFAULT_TIMEOUT_S);

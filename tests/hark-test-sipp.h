@@ -23,6 +23,9 @@ G_BEGIN_DECLS
  * @timeout_s: SIPp's own overall timeout (-timeout); 0 for 20 s
  * @keys: (nullable) (array zero-terminated=1): "-key" name, value pairs:
  *   name, value, name, value, …, %NULL
+ * @name: (nullable): the name of its files in the temp dir, when two SIPps
+ *   play one scenario; %NULL for the scenario's. hark_test_sipp_assert_passed()
+ *   then takes this name.
  *
  * The knobs of hark_test_sipp_start_full(); a zeroed struct gives the
  * arguments of hark_test_sipp_start().
@@ -32,6 +35,7 @@ typedef struct {
   const char         *service;
   guint               timeout_s;
   const char * const *keys;
+  const char         *name;
 } HarkTestSippOptions;
 
 gboolean         hark_test_sipp_found                  (void);

@@ -1682,6 +1682,26 @@ hark_sip_agent_get_ca_bundle (HarkSipAgent *self)
   return self->ca_bundle;
 }
 
+/**
+ * hark_sip_get_t1x64_ms:
+ *
+ * For tests only, HARK_SIP_T1X64_MS (1000 to 32000) shortens the transaction
+ * timeout, so that a peer that vanishes ends its call within a test's time.
+ * Not a setting for users: RFC 3261 fixes the value.
+ *
+ * Returns: 64*T1 in milliseconds: %HARK_SIP_T1X64_MS unless a test says otherwise
+ */
+guint
+hark_sip_get_t1x64_ms (void)
+{
+  const char *text = g_getenv ("HARK_SIP_T1X64_MS");
+  guint64 ms;
+
+  if (text == NULL || !g_ascii_string_to_unsigned (text, 10, 1000, HARK_SIP_T1X64_MS, &ms, NULL))
+    return HARK_SIP_T1X64_MS;
+  return (guint) ms;
+}
+
 gboolean
 hark_sip_agent_is_shut_down (HarkSipAgent *self)
 {

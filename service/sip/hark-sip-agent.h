@@ -70,7 +70,11 @@ typedef void (*HarkSipWireFunc) (const char  *direction,
                                  const sip_t *sip,
                                  gpointer     user_data);
 
+/* RFC 3261's 64*T1: how long a transaction waits for its answer */
+#define HARK_SIP_T1X64_MS 32000
+
 su_root_t      *hark_sip_root_get              (void);
+guint           hark_sip_get_t1x64_ms          (void);
 guint           hark_sip_wire_watch            (const char                *call_id,
                                                 HarkSipWireFunc            func,
                                                 gpointer                   user_data);
