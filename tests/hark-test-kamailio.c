@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <glib/gstdio.h>
 
+#include "hark-test-bus.h"
 #include "hark-test-kamailio.h"
 
 #ifndef HARK_TEST_SRCDIR
@@ -744,4 +745,90 @@ hark_test_kamailio_restart (HarkTestKamailio  *self,
     return FALSE;
 
   return launch (self, error);
+}
+
+/* Profiles at this Kamailio, over a test bus */
+
+static gboolean
+profile_exported_cb (gpointer user_data)
+{
+  gpointer *args = user_data;
+  g_autoptr(HarkDBusProfile1) profile = hark_test_bus_get_profile (args[0], args[1]);
+
+  return profile != NULL;
+}
+
+/**
+ * hark_test_kamailio_create_profile:
+ * @bus: the bus of the hark-daemon to create it in
+ * @user: the user, also the profile's name
+ * @password: (nullable): its password
+ * @extra: (nullable): more CreateProfile() settings (a{sv}, floating)
+ *
+ * Returns: (transfer full): a UDP profile of sip:@user@127.0.0.1 with this
+ *   Kamailio as its registrar (120 s bindings), not registered yet
+ */
+HarkDBusProfile1 *
+hark_test_kamailio_create_profile (HarkTestKamailio *self,
+                                   HarkTestBus      *bus,
+                                   const char       *user,
+                                   const char       *password,
+                                   GVariant         *extra)
+{
+  HarkDBusManager1 *manager = hark_test_bus_get_manager (bus);
+  g_autofree char *aor = g_strdup_printf ("sip:%s@127.0.0.1", user);
+  g_autofree char *registrar = hark_test_kamailio_dup_uri (self, "udp");
+  g_autoptr(GVariantDict) dict = g_variant_dict_new (extra);
+  const char *aors[] = { aor, NULL };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+  gpointer args[2];
+
+  g_variant_dict_insert (dict, "name", "s", user);
+  g_variant_dict_insert_value (dict, "aors", g_variant_new_strv (aors, -1));
+  g_variant_dict_insert (dict, "registrar", "s", registrar);
+  g_variant_dict_insert (dict, "transport", "s", "udp");
+  g_variant_dict_insert (dict, "expires", "u", 120);
+  if (password != NULL)
+    g_variant_dict_insert (dict, "password", "s", password);
+
+  hark_dbus_manager1_call_create_profile_sync (manager, g_variant_dict_end (dict), &path,
+                                               NULL, &error);
+  g_assert_no_error (error);
+  args[0] = bus;
+  args[1] = path;
+  g_assert_true (hark_test_wait_for (profile_exported_cb, args, 5000));
+  return hark_test_bus_get_profile (bus, path);
+}
+
+/**
+ * hark_test_kamailio_register:
+ * @bus: the bus @profile is on
+ * @profile: a profile of hark_test_kamailio_create_profile() with a password
+ * @user: its user
+ *
+ * Registers @profile and returns once it is "registered" and Kamailio
+ * holds the binding of @user.
+ */
+void
+hark_test_kamailio_register (HarkTestKamailio *self,
+                             HarkTestBus      *bus,
+                             HarkDBusProfile1 *profile,
+                             const char       *user)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+  g_autoptr(GDBusInterface) registration = NULL;
+
+  g_assert_true (hark_test_wait_property_boolean (G_DBUS_PROXY (profile), "HasPassword",
+                                                  TRUE, 5000));
+  hark_dbus_profile1_call_register_sync (profile, &path, NULL, &error);
+  g_assert_no_error (error);
+  hark_test_iterate (100);
+  registration = g_dbus_object_manager_get_interface (hark_test_bus_get_object_manager (bus),
+                                                      path, "io.github.hark.Hark.Registration1");
+  g_assert_nonnull (registration);
+  g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (registration), "State",
+                                                 "registered", 15000));
+  g_assert_true (hark_test_kamailio_has_binding (self, user));
 }

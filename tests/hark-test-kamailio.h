@@ -11,6 +11,8 @@
 
 #include <gio/gio.h>
 
+#include "hark-test-bus.h"
+
 G_BEGIN_DECLS
 
 /**
@@ -68,6 +70,16 @@ guint             hark_test_kamailio_count_requests (HarkTestKamailio  *self,
 char             *hark_test_kamailio_rpc            (HarkTestKamailio  *self,
                                                      const char        *command,
                                                      GError           **error);
+
+HarkDBusProfile1 *hark_test_kamailio_create_profile (HarkTestKamailio  *self,
+                                                     HarkTestBus       *bus,
+                                                     const char        *user,
+                                                     const char        *password,
+                                                     GVariant          *extra);
+void              hark_test_kamailio_register       (HarkTestKamailio  *self,
+                                                     HarkTestBus       *bus,
+                                                     HarkDBusProfile1  *profile,
+                                                     const char        *user);
 
 gboolean          hark_test_kamailio_stop           (HarkTestKamailio  *self,
                                                      GError           **error);

@@ -71,15 +71,6 @@ start_kamailio (Fixture  *fixture,
   g_assert_no_error (error);
 }
 
-static gboolean
-profile_exported_cb (gpointer user_data)
-{
-  gpointer *args = user_data;
-  g_autoptr(HarkDBusProfile1) profile = hark_test_bus_get_profile (args[0], args[1]);
-
-  return profile != NULL;
-}
-
 /* A profile of @user at Kamailio; with @extra settings (a{sv}, floating). */
 static HarkDBusProfile1 *
 create_kamailio_profile (Fixture    *fixture,
@@ -87,30 +78,8 @@ create_kamailio_profile (Fixture    *fixture,
                          const char *password,
                          GVariant   *extra)
 {
-  HarkDBusManager1 *manager = hark_test_bus_get_manager (fixture->bus);
-  g_autofree char *aor = g_strdup_printf ("sip:%s@127.0.0.1", user);
-  g_autofree char *registrar = hark_test_kamailio_dup_uri (fixture->kamailio, "udp");
-  g_autoptr(GVariantDict) dict = g_variant_dict_new (extra);
-  const char *aors[] = { aor, NULL };
-  g_autoptr(GError) error = NULL;
-  g_autofree char *path = NULL;
-  gpointer args[2];
-
-  g_variant_dict_insert (dict, "name", "s", user);
-  g_variant_dict_insert_value (dict, "aors", g_variant_new_strv (aors, -1));
-  g_variant_dict_insert (dict, "registrar", "s", registrar);
-  g_variant_dict_insert (dict, "transport", "s", "udp");
-  g_variant_dict_insert (dict, "expires", "u", 120);
-  if (password != NULL)
-    g_variant_dict_insert (dict, "password", "s", password);
-
-  hark_dbus_manager1_call_create_profile_sync (manager, g_variant_dict_end (dict), &path,
-                                               NULL, &error);
-  g_assert_no_error (error);
-  args[0] = fixture->bus;
-  args[1] = path;
-  g_assert_true (hark_test_wait_for (profile_exported_cb, args, 5000));
-  return hark_test_bus_get_profile (fixture->bus, path);
+  return hark_test_kamailio_create_profile (fixture->kamailio, fixture->bus, user, password,
+                                            extra);
 }
 
 static void
@@ -118,22 +87,7 @@ register_at_kamailio (Fixture          *fixture,
                       HarkDBusProfile1 *profile,
                       const char       *user)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *path = NULL;
-  g_autoptr(GDBusInterface) registration = NULL;
-
-  g_assert_true (hark_test_wait_property_boolean (G_DBUS_PROXY (profile), "HasPassword",
-                                                  TRUE, 5000));
-  hark_dbus_profile1_call_register_sync (profile, &path, NULL, &error);
-  g_assert_no_error (error);
-  hark_test_iterate (100);
-  registration = g_dbus_object_manager_get_interface (hark_test_bus_get_object_manager (
-                                                        fixture->bus),
-                                                      path, "io.github.hark.Hark.Registration1");
-  g_assert_nonnull (registration);
-  g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (registration), "State",
-                                                 "registered", 15000));
-  g_assert_true (hark_test_kamailio_has_binding (fixture->kamailio, user));
+  hark_test_kamailio_register (fixture->kamailio, fixture->bus, profile, user);
 }
 
 /* Tests */

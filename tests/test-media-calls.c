@@ -6,6 +6,8 @@
  * other's local profile on loopback. A's source is a 1000 Hz tone
  * (HARK_AUDIO_SOURCE), B's sink writes raw 16 kHz S16LE to a file that the
  * test analyses; so the check is on the audio that came out of B.
+ * Hark ↔ Hark through Kamailio: each daemon registers a profile at a real
+ * registrar/proxy, and A calls B's address of record there.
  * Hark ↔ baresip: Debian's baresip with its aufile module, audio both ways.
  */
 
@@ -18,6 +20,7 @@
 
 #include "hark-test-audio.h"
 #include "hark-test-bus.h"
+#include "hark-test-kamailio.h"
 
 #define TONE_A    1000.0
 #define TONE_PEER 600.0
@@ -34,6 +37,7 @@ typedef struct {
   char        *b_incoming;   /* path from B's IncomingCall */
   GString     *b_dtmf;
   HarkTestProcess *baresip;
+  HarkTestKamailio *kamailio;
 } Fixture;
 
 static void
@@ -81,6 +85,7 @@ fixture_teardown (Fixture       *f,
     }
   g_clear_pointer (&f->a, hark_test_bus_free);
   g_clear_pointer (&f->b, hark_test_bus_free);
+  g_clear_pointer (&f->kamailio, hark_test_kamailio_free);
   if (g_test_failed ())
     g_test_message ("kept %s", f->tmpdir);
   else
@@ -304,6 +309,68 @@ test_hark_to_hark (Fixture       *f,
                                                  hark_test_timeout (10000)));
 }
 
+/* Two daemons, alice on A and bob on B, both registered at Kamailio: A
+ * dials bob's address of record, Kamailio finds B's binding, B answers
+ * (Accept), and A's tone comes out of B; B hangs up. */
+static void
+test_hark_to_hark_kamailio (Fixture       *f,
+                            gconstpointer  data)
+{
+  g_autofree char *a_source = tone_description (TONE_A);
+  g_autofree char *b_sink = sink_description (f->b_out);
+  const char *a_env[] = { a_source, NULL };
+  const char *b_env[] = { b_sink, NULL };
+  HarkTestKamailioOptions options = { .password = "kamailio-media" };
+  g_autoptr(HarkDBusProfile1) alice = NULL;
+  g_autoptr(HarkDBusProfile1) bob = NULL;
+  g_autoptr(HarkDBusCall1) a_call = NULL;
+  g_autoptr(HarkDBusCall1) b_call = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *uri = NULL;
+  g_autofree char *path = NULL;
+
+  f->kamailio = hark_test_kamailio_start (&options, &error);
+  g_assert_no_error (error);
+  f->a = hark_test_bus_new_full (HARK_TEST_BUS_FLAGS_NONE, a_env);
+  f->b = hark_test_bus_new_full (HARK_TEST_BUS_FLAGS_NONE, b_env);
+  g_signal_connect (hark_test_bus_get_manager (f->b), "incoming-call",
+                    G_CALLBACK (on_incoming_call), f);
+
+  alice = hark_test_kamailio_create_profile (f->kamailio, f->a, "alice", options.password, NULL);
+  bob = hark_test_kamailio_create_profile (f->kamailio, f->b, "bob", options.password, NULL);
+  hark_test_kamailio_register (f->kamailio, f->a, alice, "alice");
+  hark_test_kamailio_register (f->kamailio, f->b, bob, "bob");
+
+  uri = g_strdup_printf ("sip:bob@127.0.0.1:%u", hark_test_kamailio_get_port (f->kamailio, "udp"));
+  hark_dbus_manager1_call_dial_sync (hark_test_bus_get_manager (f->a),
+                                     g_dbus_proxy_get_object_path (G_DBUS_PROXY (alice)), uri,
+                                     g_variant_new ("a{sv}", NULL), &path, NULL, &error);
+  g_assert_no_error (error);
+  a_call = get_call (f->a, path);
+  g_assert_true (hark_test_wait_for (incoming_cb, f, hark_test_timeout (10000)));
+  b_call = get_call (f->b, f->b_incoming);
+  g_assert_cmpstr (hark_dbus_call1_get_profile (b_call), ==,
+                   g_dbus_proxy_get_object_path (G_DBUS_PROXY (bob)));
+  g_assert_true (g_str_has_prefix (hark_dbus_call1_get_remote_uri (b_call), "sip:alice@"));
+  g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (a_call), "State", "ringing",
+                                                 hark_test_timeout (10000)));
+
+  hark_dbus_call1_call_accept_sync (b_call, g_variant_new ("a{sv}", NULL), NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (a_call), "State", "active",
+                                                 hark_test_timeout (10000)));
+  assert_tone_from (f->b_out, SINK_RATE, 0, TONE_A);
+  g_assert_cmpuint (hark_test_kamailio_count_requests (f->kamailio, "INVITE"), ==, 1);
+
+  hark_dbus_call1_call_hangup_sync (b_call, g_variant_new ("a{sv}", NULL), NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (a_call), "State", "terminated",
+                                                 hark_test_timeout (10000)));
+  g_assert_cmpstr (hark_dbus_call1_get_state_reason (a_call), ==, "remote-hangup");
+  /* The BYE went through Kamailio too (it record-routes INVITEs) */
+  g_assert_cmpuint (hark_test_kamailio_count_requests (f->kamailio, "BYE"), >=, 1);
+}
+
 /* baresip 1.0.0's aufile has no player: its sndfile filter dumps what it
  * decoded as dump-<peer>=><self>-dec.wav in snd_path instead. */
 static char *
@@ -424,6 +491,8 @@ main (int   argc,
 
   g_test_add ("/hark/media/calls/hark-to-hark", Fixture, NULL, fixture_setup,
               test_hark_to_hark, fixture_teardown);
+  g_test_add ("/hark/media/calls/hark-to-hark-kamailio", Fixture, NULL, fixture_setup,
+              test_hark_to_hark_kamailio, fixture_teardown);
   g_test_add ("/hark/media/calls/baresip", Fixture, NULL, fixture_setup, test_baresip,
               fixture_teardown);
 
