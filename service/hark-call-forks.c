@@ -345,39 +345,6 @@ hark_call_forks_new (HarkDialog              *primary,
 }
 
 /**
- * hark_call_forks_get_primary:
- *
- * Returns: (transfer none): the call's dialog: the first early one, then
- *   the one that answered
- */
-HarkDialog *
-hark_call_forks_get_primary (HarkCallForks *self)
-{
-  g_return_val_if_fail (HARK_IS_CALL_FORKS (self), NULL);
-
-  return self->primary->dialog;
-}
-
-/**
- * hark_call_forks_get_dialogs:
- *
- * Returns: (transfer container) (element-type HarkDialog): every dialog
- *   of the INVITE, the call's own among them
- */
-GPtrArray *
-hark_call_forks_get_dialogs (HarkCallForks *self)
-{
-  GPtrArray *dialogs;
-
-  g_return_val_if_fail (HARK_IS_CALL_FORKS (self), NULL);
-
-  dialogs = g_ptr_array_new_with_free_func (g_object_unref);
-  for (guint i = 0; i < self->forks->len; i++)
-    g_ptr_array_add (dialogs, g_object_ref (((Fork *) g_ptr_array_index (self->forks, i))->dialog));
-  return dialogs;
-}
-
-/**
  * hark_call_forks_answered:
  *
  * nua took a 2xx to the INVITE: the dialog it came on is the call's from
@@ -418,7 +385,5 @@ hark_call_forks_end_early (HarkCallForks *self)
 
   g_clear_handle_id (&self->expire_id, g_source_remove);
   for (guint i = 0; i < self->forks->len; i++)
-    {
-      end_fork (g_ptr_array_index (self->forks, i));
-    }
+    end_fork (g_ptr_array_index (self->forks, i));
 }

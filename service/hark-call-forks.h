@@ -18,8 +18,6 @@ HarkCallForks *hark_call_forks_new         (HarkDialog              *primary,
                                             const char              *usage_path,
                                             HarkDialogTerminateFunc  terminate,
                                             gpointer                 usage);
-HarkDialog    *hark_call_forks_get_primary (HarkCallForks           *self);
-GPtrArray     *hark_call_forks_get_dialogs (HarkCallForks           *self);
 HarkDialog    *hark_call_forks_answered    (HarkCallForks           *self);
 void           hark_call_forks_end_early   (HarkCallForks           *self);
 

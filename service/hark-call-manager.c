@@ -241,11 +241,8 @@ on_incoming_request (HarkSipAgent    *agent,
   return TRUE;
 }
 
-/* For tests only: HARK_SIP_T1X64_MS shortens the transaction timeout
- * (64*T1, 32 s by default: how long a 2xx waits for its ACK, how long a
- * request waits for an answer), so that a peer that vanishes ends its
- * call "timeout" within a test's time. Not a setting for users: RFC 3261
- * fixes the value. */
+/* For tests only: a shorter 64*T1 (hark_sip_get_t1x64_ms()), how long a
+ * 2xx waits for its ACK and a request for an answer. */
 static void
 apply_test_timers (HarkSipAgent *agent)
 {

@@ -55,12 +55,10 @@ fixture_teardown (Fixture       *fixture,
 
 /* Helpers */
 
-static void
-on_dialog_trace (HarkDBusDialog1 *dialog,
-                 const char      *direction,
-                 const char      *start_line,
-                 GVariant        *headers,
-                 Fixture         *fixture)
+/* The "in|out start line" of every Trace of @dialog so far */
+static GPtrArray *
+traces_of (Fixture         *fixture,
+           HarkDBusDialog1 *dialog)
 {
   const char *path = g_dbus_proxy_get_object_path (G_DBUS_PROXY (dialog));
   GPtrArray *traces = g_hash_table_lookup (fixture->traces, path);
@@ -70,24 +68,17 @@ on_dialog_trace (HarkDBusDialog1 *dialog,
       traces = g_ptr_array_new_with_free_func (g_free);
       g_hash_table_insert (fixture->traces, g_strdup (path), traces);
     }
-  g_ptr_array_add (traces, g_strdup_printf ("%s %s", direction, start_line));
+  return traces;
 }
 
-static GPtrArray *
-traces_of (Fixture         *fixture,
-           HarkDBusDialog1 *dialog)
+static void
+on_dialog_trace (HarkDBusDialog1 *dialog,
+                 const char      *direction,
+                 const char      *start_line,
+                 GVariant        *headers,
+                 Fixture         *fixture)
 {
-  GPtrArray *traces = g_hash_table_lookup (fixture->traces,
-                                           g_dbus_proxy_get_object_path (G_DBUS_PROXY (dialog)));
-
-  if (traces == NULL)
-    {
-      traces = g_ptr_array_new_with_free_func (g_free);
-      g_hash_table_insert (fixture->traces,
-                           g_strdup (g_dbus_proxy_get_object_path (G_DBUS_PROXY (dialog))),
-                           traces);
-    }
-  return traces;
+  g_ptr_array_add (traces_of (fixture, dialog), g_strdup_printf ("%s %s", direction, start_line));
 }
 
 /* Every Dialog1 on the bus whose Usages name @call_path, tracing into
@@ -247,8 +238,8 @@ wait_trace (Fixture         *fixture,
   TraceCount count = { traces_of (fixture, dialog), prefix, 1 };
 
   if (!hark_test_wait_for (trace_count_reached_cb, &count, 5000))
-    g_test_fail_printf ("%s traced no “%s”", g_dbus_proxy_get_object_path (G_DBUS_PROXY (dialog)),
-                        prefix);
+    g_test_fail_printf ("%s traced no “%s”",
+                        g_dbus_proxy_get_object_path (G_DBUS_PROXY (dialog)), prefix);
 }
 
 /* A phone of "bob" at Kamailio: SIPp on a port of its own, bound as a

@@ -71,25 +71,6 @@ start_kamailio (Fixture  *fixture,
   g_assert_no_error (error);
 }
 
-/* A profile of @user at Kamailio; with @extra settings (a{sv}, floating). */
-static HarkDBusProfile1 *
-create_kamailio_profile (Fixture    *fixture,
-                         const char *user,
-                         const char *password,
-                         GVariant   *extra)
-{
-  return hark_test_kamailio_create_profile (fixture->kamailio, fixture->bus, user, password,
-                                            extra);
-}
-
-static void
-register_at_kamailio (Fixture          *fixture,
-                      HarkDBusProfile1 *profile,
-                      const char       *user)
-{
-  hark_test_kamailio_register (fixture->kamailio, fixture->bus, profile, user);
-}
-
 /* Tests */
 
 static void
@@ -373,9 +354,11 @@ test_auth_profile (Fixture       *fixture,
 
   start_kamailio (fixture, TRUE);
   hark_test_calls_watch_incoming (&fixture->calls);
-  bob = create_kamailio_profile (fixture, "bob", fixture->password, NULL);
-  register_at_kamailio (fixture, bob, "bob");
-  alice = create_kamailio_profile (fixture, "alice", fixture->password, NULL);
+  bob = hark_test_kamailio_create_profile (fixture->kamailio, fixture->bus,
+                                           "bob", fixture->password, NULL);
+  hark_test_kamailio_register (fixture->kamailio, fixture->bus, bob, "bob");
+  alice = hark_test_kamailio_create_profile (fixture->kamailio, fixture->bus,
+                                             "alice", fixture->password, NULL);
   g_assert_true (hark_test_wait_property_boolean (G_DBUS_PROXY (alice), "HasPassword",
                                                   TRUE, 5000));
 
@@ -434,9 +417,11 @@ test_auth_retry (Fixture       *fixture,
 
   start_kamailio (fixture, TRUE);
   hark_test_calls_watch_incoming (&fixture->calls);
-  bob = create_kamailio_profile (fixture, "bob", fixture->password, NULL);
-  register_at_kamailio (fixture, bob, "bob");
-  alice = create_kamailio_profile (fixture, "alice", "wrong", NULL);
+  bob = hark_test_kamailio_create_profile (fixture->kamailio, fixture->bus,
+                                           "bob", fixture->password, NULL);
+  hark_test_kamailio_register (fixture->kamailio, fixture->bus, bob, "bob");
+  alice = hark_test_kamailio_create_profile (fixture->kamailio, fixture->bus,
+                                             "alice", "wrong", NULL);
   g_assert_true (hark_test_wait_property_boolean (G_DBUS_PROXY (alice), "HasPassword",
                                                   TRUE, 5000));
 
@@ -644,10 +629,12 @@ test_auto_answer (Fixture       *fixture,
   /* Long enough that the call is still ringing when this test, slowed by a
    * sanitizer and a busy machine, first looks at it. */
   delay_ms = hark_test_timeout (1000);
-  bob = create_kamailio_profile (fixture, "bob", fixture->password,
-                                 g_variant_new_parsed ("{'auto-answer': <%u>}", delay_ms));
+  bob = hark_test_kamailio_create_profile (fixture->kamailio, fixture->bus,
+                                           "bob", fixture->password,
+                                           g_variant_new_parsed ("{'auto-answer': <%u>}",
+                                                                 delay_ms));
   g_assert_cmpuint (hark_dbus_profile1_get_auto_answer (bob), ==, delay_ms);
-  register_at_kamailio (fixture, bob, "bob");
+  hark_test_kamailio_register (fixture->kamailio, fixture->bus, bob, "bob");
 
   sipp = hark_test_sipp_start_full (fixture->bus, "uac-call.xml",
                                     hark_test_kamailio_get_port (fixture->kamailio, "udp"),
@@ -679,9 +666,10 @@ test_load (Fixture       *fixture,
   HarkTestProcess *sipp;
 
   start_kamailio (fixture, FALSE);
-  bob = create_kamailio_profile (fixture, "bob", fixture->password,
-                                 g_variant_new_parsed ("{'auto-answer': <uint32 10>}"));
-  register_at_kamailio (fixture, bob, "bob");
+  bob = hark_test_kamailio_create_profile (fixture->kamailio, fixture->bus,
+                                           "bob", fixture->password,
+                                           g_variant_new_parsed ("{'auto-answer': <uint32 10>}"));
+  hark_test_kamailio_register (fixture->kamailio, fixture->bus, bob, "bob");
 
   target = g_strdup_printf ("127.0.0.1:%u", hark_test_kamailio_get_port (fixture->kamailio, "udp"));
   output_path = g_strdup_printf ("%s/load.out", hark_test_bus_get_tmpdir (fixture->bus));

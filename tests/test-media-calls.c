@@ -226,16 +226,25 @@ dtmf_cb (gpointer user_data)
   return f->b_dtmf->len >= 4;
 }
 
+/* A, whose source is a 1000 Hz tone, and B, whose sink writes f->b_out */
+static void
+start_tone_pair (Fixture *f)
+{
+  g_autofree char *a_source = tone_description (TONE_A);
+  g_autofree char *b_sink = sink_description (f->b_out);
+  const char *a_env[] = { a_source, NULL };
+  const char *b_env[] = { b_sink, NULL };
+
+  f->a = hark_test_bus_new_full (HARK_TEST_BUS_FLAGS_NONE, a_env);
+  f->b = hark_test_bus_new_full (HARK_TEST_BUS_FLAGS_NONE, b_env);
+}
+
 /* Tests */
 
 static void
 test_hark_to_hark (Fixture       *f,
                    gconstpointer  data)
 {
-  g_autofree char *a_source = tone_description (TONE_A);
-  g_autofree char *b_sink = sink_description (f->b_out);
-  const char *a_env[] = { a_source, NULL };
-  const char *b_env[] = { b_sink, NULL };
   g_autoptr(HarkDBusProfile1) b_profile = NULL;
   g_autoptr(HarkDBusCall1) a_call = NULL;
   g_autoptr(HarkDBusCall1) b_call = NULL;
@@ -244,8 +253,7 @@ test_hark_to_hark (Fixture       *f,
   g_autofree gint16 *held = NULL;
   gsize from, n;
 
-  f->a = hark_test_bus_new_full (HARK_TEST_BUS_FLAGS_NONE, a_env);
-  f->b = hark_test_bus_new_full (HARK_TEST_BUS_FLAGS_NONE, b_env);
+  start_tone_pair (f);
 
   b_profile = local_profile (f->b);
   hark_dbus_profile1_call_update_sync (b_profile,
@@ -316,10 +324,6 @@ static void
 test_hark_to_hark_kamailio (Fixture       *f,
                             gconstpointer  data)
 {
-  g_autofree char *a_source = tone_description (TONE_A);
-  g_autofree char *b_sink = sink_description (f->b_out);
-  const char *a_env[] = { a_source, NULL };
-  const char *b_env[] = { b_sink, NULL };
   HarkTestKamailioOptions options = { .password = "kamailio-media" };
   g_autoptr(HarkDBusProfile1) alice = NULL;
   g_autoptr(HarkDBusProfile1) bob = NULL;
@@ -331,8 +335,7 @@ test_hark_to_hark_kamailio (Fixture       *f,
 
   f->kamailio = hark_test_kamailio_start (&options, &error);
   g_assert_no_error (error);
-  f->a = hark_test_bus_new_full (HARK_TEST_BUS_FLAGS_NONE, a_env);
-  f->b = hark_test_bus_new_full (HARK_TEST_BUS_FLAGS_NONE, b_env);
+  start_tone_pair (f);
   g_signal_connect (hark_test_bus_get_manager (f->b), "incoming-call",
                     G_CALLBACK (on_incoming_call), f);
 
