@@ -28,6 +28,7 @@
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/sip_status.h>
 
+#include "hark-call.h"
 #include "hark-call-forks.h"
 #include "sip/hark-sip-agent.h"
 
@@ -90,7 +91,8 @@ end_fork (Fork *fork)
 }
 
 /* Dialog1.Terminate() on a fork: before an answer that is hanging up the
- * call (CANCEL ends every fork); after it, this early dialog just ends. */
+ * call (CANCEL ends every fork); after it, this early dialog just ends,
+ * with nothing to send, but its options are checked as Hangup() would. */
 static gboolean
 fork_terminate_cb (gpointer   usage,
                    GVariant  *options,
@@ -101,6 +103,8 @@ fork_terminate_cb (gpointer   usage,
 
   if (!self->answered)
     return self->terminate (self->usage, options, error);
+  if (!hark_call_check_end_options (options, error))
+    return FALSE;
   end_fork (fork);
   return TRUE;
 }

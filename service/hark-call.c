@@ -408,6 +408,22 @@ hark_call_check_dial_options (GVariant  *options,
   return parse_options (options, dial_options, &parsed, error);
 }
 
+/**
+ * hark_call_check_end_options:
+ * @options: the a{sv} options of Hangup() or Dialog1.Terminate()
+ *
+ * Checks keys, types and the values of "reason" and "headers", as Hangup()
+ * does before it sends anything.
+ */
+gboolean
+hark_call_check_end_options (GVariant  *options,
+                             GError   **error)
+{
+  g_auto(Options) parsed = { 0 };
+
+  return parse_options (options, end_options, &parsed, error);
+}
+
 /* ------------------------------------------------------------------------ */
 /* State                                                                     */
 

@@ -66,6 +66,8 @@ typedef enum {
 
 gboolean                hark_call_check_dial_options (GVariant          *options,
                                                       GError           **error);
+gboolean                hark_call_check_end_options (GVariant          *options,
+                                                     GError           **error);
 HarkCall               *hark_call_new_outgoing      (HarkSipAgent          *agent,
                                                      const HarkCallSetup   *setup,
                                                      GError               **error);

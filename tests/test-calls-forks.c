@@ -384,6 +384,12 @@ test_fork_answer_moves_dialog (Fixture       *fixture,
   g_assert_cmpstr (hark_dbus_call1_get_dialog (call), ==, a_path);
   g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (a), "State", "confirmed", 5000));
   g_assert_cmpstr (hark_dbus_dialog1_get_state (b), ==, "early");
+  /* Ending b's early dialog sends nothing, but bad options are still refused */
+  hark_dbus_dialog1_call_terminate_sync (b, g_variant_new_parsed ("{'reason': <'\\r\\nX: y'>}"),
+                                         NULL, &error);
+  g_assert_error (error, HARK_ERROR, HARK_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_cmpstr (hark_dbus_dialog1_get_state (b), ==, "early");
   hark_test_sipp_assert_passed (fixture->bus, phone_b, "b");
 
   /* No fork can answer 64*T1 after the first answer */
@@ -468,6 +474,8 @@ main (int   argc,
       char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
+  /* Registers the error domain: D-Bus errors arrive as HARK_ERROR */
+  (void) hark_error_quark ();
 
   if (!hark_test_sipp_found ())
     {
