@@ -157,6 +157,12 @@ call_b (Fixture        *f,
                                                  hark_test_timeout (10000)));
 }
 
+static gboolean
+codec_known_cb (gpointer user_data)
+{
+  return *hark_dbus_call1_get_codec (HARK_DBUS_CALL1 (user_data)) != '\0';
+}
+
 static void
 hang_up (HarkDBusCall1 *a_call,
          HarkDBusCall1 *b_call)
@@ -576,6 +582,8 @@ test_missing_codecs (Fixture       *f,
   g_assert_true (hark_test_wait_for (log_has_cb, &w, hark_test_timeout (15000)));
 
   call_b (f, &a_call, &b_call);
+  /* Codec can reach B's proxy a moment after State */
+  hark_test_wait_for (codec_known_cb, b_call, hark_test_timeout (5000));
   g_test_message ("A: %s, B: %s", hark_dbus_call1_get_codec (a_call),
                   hark_dbus_call1_get_codec (b_call));
   g_assert_true (g_str_equal (hark_dbus_call1_get_codec (b_call), "PCMU/8000") ||
