@@ -405,6 +405,33 @@ test_codec (Fixture       *f,
   assert_tone (f->a_out, TONE_B);
 }
 
+/* What B's receive path holds before its sink: the jitter buffer's 40 ms,
+ * and with Opus one 20 ms packet that in-band FEC keeps back, not the
+ * 120 ms that opusdec claims. Sinks play that much later than arrival. */
+static void
+test_decoded_latency (Fixture       *f,
+                      gconstpointer  data)
+{
+  const CodecCase *c = data;
+  GstClockTime expected = 40 * GST_MSECOND;
+  GstClockTime latency = GST_CLOCK_TIME_NONE;
+  gint64 deadline;
+
+  if (g_str_equal (c->name, "opus"))
+    expected += 20 * GST_MSECOND;
+
+  pair_start (f, c->name, c->pt, c->clock_rate, 101, 8000, 0);
+  deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  while (!GST_CLOCK_TIME_IS_VALID (latency) && g_get_monotonic_time () < deadline)
+    {
+      wait_ms (50);
+      latency = hark_media_session_query_decoded_latency (f->b);
+    }
+  g_assert_true (GST_CLOCK_TIME_IS_VALID (latency));
+  g_assert_cmpuint (latency, >=, expected);
+  g_assert_cmpuint (latency, <=, expected + 5 * GST_MSECOND);
+}
+
 /* webrtcdsp and its probe in the path (as with real devices): a tone with
  * no echo still goes through. */
 static void
@@ -932,6 +959,10 @@ main (int   argc,
 
       g_test_add (path, Fixture, &codec_cases[i], fixture_setup, test_codec, fixture_teardown);
     }
+  g_test_add ("/hark/media/latency/PCMU", Fixture, &codec_cases[0], fixture_setup,
+              test_decoded_latency, fixture_teardown);
+  g_test_add ("/hark/media/latency/opus", Fixture, &codec_cases[3], fixture_setup,
+              test_decoded_latency, fixture_teardown);
   g_test_add ("/hark/media/codec/echo-cancellation", Fixture,
               GINT_TO_POINTER (WITH_ECHO_CANCELLATION), fixture_setup, test_codec_aec,
               fixture_teardown);

@@ -110,6 +110,7 @@ struct _HarkMediaSession
   GstElement       *volume;
   GstElement       *dtmf_src;       /* NULL without telephone-event */
   GstElement       *audio_funnel;
+  GstElement       *decoder;
   GstElement       *dtmf_funnel;    /* NULL without telephone-event */
   GstElement       *dtmf_depay;
   GstElement       *srtp_enc;       /* NULL for plain RTP */
@@ -712,6 +713,49 @@ out:
   return ok;
 }
 
+/* opusdec with in-band FEC holds each packet back until the next one
+ * arrives (it may carry the FEC copy of a lost packet), and GStreamer 1.22
+ * reports that as 120 ms of latency, the longest Opus packet. Audio sinks
+ * then play every sample 100 ms later than they need to. The packets of a
+ * call are its ptime long: report what the decoder really holds. */
+#define OPUSDEC_FEC_LATENCY (120 * GST_MSECOND)
+
+static GstPadProbeReturn
+correct_opus_fec_latency (GstPad          *pad,
+                          GstPadProbeInfo *info,
+                          gpointer         user_data)
+{
+  GstQuery *query = GST_PAD_PROBE_INFO_QUERY (info);
+  GstClockTime held = GPOINTER_TO_UINT (user_data) * GST_MSECOND;
+  GstClockTime min, max;
+  gboolean live;
+
+  /* PULL: on the way back, once opusdec has added its own. */
+  if (GST_QUERY_TYPE (query) != GST_QUERY_LATENCY ||
+      (GST_PAD_PROBE_INFO_TYPE (info) & GST_PAD_PROBE_TYPE_PULL) == 0)
+    return GST_PAD_PROBE_OK;
+
+  gst_query_parse_latency (query, &live, &min, &max);
+  if (min >= OPUSDEC_FEC_LATENCY)
+    {
+      gst_query_set_latency (query, live, min - OPUSDEC_FEC_LATENCY + held, max);
+      GST_PAD_PROBE_INFO_DATA (info) = query;
+    }
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+set_opus_decoder_fec (HarkMediaSession *self,
+                      GstElement       *decoder)
+{
+  g_autoptr(GstPad) src = gst_element_get_static_pad (decoder, "src");
+  guint ptime = self->params.codec.ptime != 0 ? self->params.codec.ptime : 20;
+
+  g_object_set (decoder, "use-inband-fec", TRUE, "plc", TRUE, NULL);
+  gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_QUERY_UPSTREAM | GST_PAD_PROBE_TYPE_PULL,
+                     correct_opus_fec_latency, GUINT_TO_POINTER (ptime), NULL);
+}
+
 static gboolean
 build_recv_branch (HarkMediaSession  *self,
                    const char        *sink_description,
@@ -747,9 +791,10 @@ build_recv_branch (HarkMediaSession  *self,
    * spanplc would cover G.711/G.722, but it crashes (plc_fillin) on the
    * jitter buffer's gap events in 1.22, so those play the gap as silence. */
   if (g_str_equal (self->codec->name, "opus"))
-    g_object_set (decoder, "use-inband-fec", TRUE, "plc", TRUE, NULL);
+    set_opus_decoder_fec (self, decoder);
 
   self->audio_funnel = gst_object_ref (funnel);
+  self->decoder = gst_object_ref (decoder);
 
   {
     GstElement *chain[] = { funnel, depayloader, decoder, convert, resample, probe, convert2,
@@ -1030,6 +1075,41 @@ handle_element_message (HarkMediaSession *self,
   g_signal_emit (self, signals[SIGNAL_DTMF_RECEIVED], 0, digit);
 }
 
+/* Runs on whichever thread posts. A call's pipeline posts a few hundred
+ * messages as its elements start and stop (state changes, stream status,
+ * stream start, new clock...), and each one queued would wake the main
+ * loop for nothing: only these reach on_bus_message(). */
+static GstBusSyncReply
+keep_wanted_messages (GstBus     *bus,
+                      GstMessage *message,
+                      gpointer    user_data)
+{
+  gboolean wanted;
+
+  switch (GST_MESSAGE_TYPE (message))
+    {
+    case GST_MESSAGE_ERROR:
+    case GST_MESSAGE_WARNING:
+    case GST_MESSAGE_LATENCY:
+      wanted = TRUE;
+      break;
+
+    case GST_MESSAGE_ELEMENT:
+      wanted = gst_message_has_name (message, "dtmf-event");
+      break;
+
+    default:
+      wanted = FALSE;
+      break;
+    }
+
+  if (wanted)
+    return GST_BUS_PASS;
+  /* A dropped message is the handler's to unref. */
+  gst_message_unref (message);
+  return GST_BUS_DROP;
+}
+
 static gboolean
 on_bus_message (GstBus     *bus,
                 GstMessage *message,
@@ -1202,6 +1282,7 @@ hark_media_session_dispose (GObject *object)
   g_clear_pointer (&self->recv_valve, gst_object_unref);
   g_clear_pointer (&self->volume, gst_object_unref);
   g_clear_pointer (&self->audio_funnel, gst_object_unref);
+  g_clear_pointer (&self->decoder, gst_object_unref);
   g_clear_pointer (&self->dtmf_funnel, gst_object_unref);
   g_clear_pointer (&self->dtmf_depay, gst_object_unref);
   g_clear_pointer (&self->srtp_enc, gst_object_unref);
@@ -1448,6 +1529,11 @@ session_build (const HarkMediaParams  *params,
   self->pipeline = gst_object_ref_sink (gst_pipeline_new (name));
   g_signal_connect (self->pipeline, "deep-element-added",
                     G_CALLBACK (on_pipeline_deep_element_added), NULL);
+  {
+    g_autoptr(GstBus) bus = gst_pipeline_get_bus (GST_PIPELINE (self->pipeline));
+
+    gst_bus_set_sync_handler (bus, keep_wanted_messages, NULL, NULL);
+  }
 
   self->rtpbin = hark_media_make_element ("rtpbin", NULL, error);
   if (self->rtpbin == NULL)
@@ -1844,6 +1930,32 @@ hark_media_session_get_local_port (HarkMediaSession *self)
   g_return_val_if_fail (HARK_IS_MEDIA_SESSION (self), 0);
 
   return self->local_port;
+}
+
+/**
+ * hark_media_session_query_decoded_latency:
+ * @self: a started #HarkMediaSession
+ *
+ * Asks the receive path, up to the decoder's output, how long it holds
+ * audio: the jitter buffer's latency plus the decoder's.
+ *
+ * Returns: the minimum latency, or %GST_CLOCK_TIME_NONE when the path
+ *   does not answer (not running yet)
+ */
+GstClockTime
+hark_media_session_query_decoded_latency (HarkMediaSession *self)
+{
+  g_autoptr(GstQuery) query = gst_query_new_latency ();
+  g_autoptr(GstPad) src = NULL;
+  GstClockTime min;
+
+  g_return_val_if_fail (HARK_IS_MEDIA_SESSION (self), GST_CLOCK_TIME_NONE);
+
+  src = gst_element_get_static_pad (self->decoder, "src");
+  if (!gst_pad_query (src, query))
+    return GST_CLOCK_TIME_NONE;
+  gst_query_parse_latency (query, NULL, &min, NULL);
+  return min;
 }
 
 /**
