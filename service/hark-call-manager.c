@@ -44,6 +44,7 @@ struct _HarkCallManager
   HarkDBusManager1         *manager;
   HarkProfileStore         *profiles;
   GHashTable               *calls;       /* HarkCall* → removal source id (0: running) */
+  guint                     trim_id;     /* the second malloc_trim() once idle */
 };
 
 G_DEFINE_FINAL_TYPE (HarkCallManager, hark_call_manager, G_TYPE_OBJECT)
@@ -53,6 +54,34 @@ typedef struct
   HarkCallManager *self;
   HarkCall        *call;
 } Removal;
+
+static gboolean
+trim_cb (gpointer user_data)
+{
+  HarkCallManager *self = user_data;
+
+  self->trim_id = 0;
+#ifdef __GLIBC__
+  if (g_hash_table_size (self->calls) == 0)
+    malloc_trim (0);
+#endif
+  return G_SOURCE_REMOVE;
+}
+
+/* Each call's pipeline ran threads with their own malloc arenas; glibc
+ * keeps what they freed. With no call left, give it back to the system,
+ * or the daemon stays at the size of its busiest moment (bench/calls).
+ * Sofia keeps each call's last transactions (the BYE's, for a retransmit)
+ * for 64*T1 more: what they free then goes back too. */
+static void
+give_memory_back (HarkCallManager *self)
+{
+#ifdef __GLIBC__
+  malloc_trim (0);
+#endif
+  g_clear_handle_id (&self->trim_id, g_source_remove);
+  self->trim_id = g_timeout_add (hark_sip_get_t1x64_ms () + 1000, trim_cb, self);
+}
 
 static gboolean
 remove_call_cb (gpointer user_data)
@@ -68,13 +97,8 @@ remove_call_cb (gpointer user_data)
   /* Drops the last reference: the call frees its handle and SDP. */
   g_hash_table_remove (self->calls, call);
 
-#ifdef __GLIBC__
-  /* Each call's pipeline ran threads with their own malloc arenas; glibc
-   * keeps what they freed. With no call left, give it back to the system,
-   * or the daemon stays at the size of its busiest moment (bench/calls). */
   if (g_hash_table_size (self->calls) == 0)
-    malloc_trim (0);
-#endif
+    give_memory_back (self);
 
   return G_SOURCE_REMOVE;
 }
@@ -578,6 +602,7 @@ hark_call_manager_dispose (GObject *object)
       agent_created_hook_id = 0;
     }
 
+  g_clear_handle_id (&self->trim_id, g_source_remove);
   if (self->calls != NULL)
     {
       GHashTableIter iter;

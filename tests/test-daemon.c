@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <signal.h>
+#include <string.h>
 #include <sys/wait.h>
 
 #include "hark-error.h"
@@ -86,6 +87,36 @@ test_name_owned (Fixture       *fixture,
   g_assert_cmpuint (hark_test_bus_get_name_owner_pid (fixture->bus, HARK_TEST_BUS_NAME), ==,
                     (guint) hark_test_process_get_pid (daemon));
   g_assert_false (daemon->exited);
+}
+
+/* GLib < 2.76's GSlice never gives memory back: the daemon restarts itself
+ * (same process) with G_SLICE=always-malloc unless G_SLICE is set. */
+static void
+test_plain_malloc (Fixture       *fixture,
+                   gconstpointer  user_data)
+{
+  HarkTestProcess *daemon = hark_test_bus_get_daemon (fixture->bus);
+  g_autofree char *path = NULL;
+  g_autofree char *environ_text = NULL;
+  gsize length;
+  g_autoptr(GError) error = NULL;
+  gboolean found = FALSE;
+
+  if (glib_check_version (2, 76, 0) == NULL || g_getenv ("G_SLICE") != NULL)
+    {
+      g_test_skip ("GSlice uses malloc already, or G_SLICE is set");
+      return;
+    }
+
+  path = g_strdup_printf ("/proc/%d/environ", hark_test_process_get_pid (daemon));
+  g_assert_true (g_file_get_contents (path, &environ_text, &length, &error));
+  g_assert_no_error (error);
+  for (gsize i = 0; i < length; i += strlen (environ_text + i) + 1)
+    found = found || g_str_equal (environ_text + i, "G_SLICE=always-malloc");
+  g_assert_true (found);
+  /* Still the process that was started, serving. */
+  g_assert_cmpuint (hark_test_bus_get_name_owner_pid (fixture->bus, HARK_TEST_BUS_NAME), ==,
+                    (guint) hark_test_process_get_pid (daemon));
 }
 
 static void
@@ -414,6 +445,7 @@ main (int   argc,
   g_test_add (path, Fixture, GUINT_TO_POINTER (flags), fixture_setup, func, fixture_teardown)
 
   ADD ("/hark/daemon/name-owned", HARK_TEST_BUS_FLAGS_NONE, test_name_owned);
+  ADD ("/hark/daemon/plain-malloc", HARK_TEST_BUS_FLAGS_NONE, test_plain_malloc);
   ADD ("/hark/daemon/object-manager", HARK_TEST_BUS_FLAGS_NONE, test_object_manager);
   ADD ("/hark/daemon/local-profile", HARK_TEST_BUS_FLAGS_NONE, test_local_profile);
   ADD ("/hark/daemon/version-property", HARK_TEST_BUS_FLAGS_NONE, test_version_property);
