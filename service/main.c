@@ -34,13 +34,23 @@ on_quit_signal (gpointer user_data)
 static void
 restart_without_gslice (char **argv)
 {
+  g_autofree char *path = NULL;
+  g_autoptr(GError) error = NULL;
+
   if (glib_check_version (2, 76, 0) == NULL || g_getenv ("G_SLICE") != NULL)
     return;
 
-  g_setenv ("G_SLICE", "always-malloc", TRUE);
-  execv ("/proc/self/exe", argv);
+  /* The real path, not /proc/self/exe: the process is named after it. */
+  path = g_file_read_link ("/proc/self/exe", &error);
+  if (path != NULL)
+    {
+      g_setenv ("G_SLICE", "always-malloc", TRUE);
+      execv (path, argv);
+      g_unsetenv ("G_SLICE");
+    }
   /* Only memory is at stake: carry on. */
-  g_message ("Could not restart with G_SLICE=always-malloc: %s", g_strerror (errno));
+  g_message ("Could not restart with G_SLICE=always-malloc: %s",
+             error != NULL ? error->message : g_strerror (errno));
 }
 
 int

@@ -114,6 +114,12 @@ test_plain_malloc (Fixture       *fixture,
   for (gsize i = 0; i < length; i += strlen (environ_text + i) + 1)
     found = found || g_str_equal (environ_text + i, "G_SLICE=always-malloc");
   g_assert_true (found);
+  /* Named as before (ps, pgrep, systemd), not after /proc/self/exe. */
+  g_free (path);
+  path = g_strdup_printf ("/proc/%d/comm", hark_test_process_get_pid (daemon));
+  g_free (environ_text);
+  g_assert_true (g_file_get_contents (path, &environ_text, NULL, &error));
+  g_assert_cmpstr (g_strstrip (environ_text), ==, "hark-daemon");
   /* Still the process that was started, serving. */
   g_assert_cmpuint (hark_test_bus_get_name_owner_pid (fixture->bus, HARK_TEST_BUS_NAME), ==,
                     (guint) hark_test_process_get_pid (daemon));
