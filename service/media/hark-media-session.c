@@ -91,6 +91,8 @@ static const struct {
   { "", "coreelements", "libgstreamer1.0-0" },
 };
 
+typedef struct _BusLink BusLink;
+
 struct _HarkMediaSession
 {
   GObject           parent_instance;
@@ -115,7 +117,7 @@ struct _HarkMediaSession
   GstElement       *dtmf_depay;
   GstElement       *srtp_enc;       /* NULL for plain RTP */
   GstElement       *srtp_dec;
-  guint             bus_watch_id;
+  BusLink          *bus_link;
 
   gboolean          muted;
   gboolean          started;
@@ -1075,48 +1077,169 @@ handle_element_message (HarkMediaSession *self,
   g_signal_emit (self, signals[SIGNAL_DTMF_RECEIVED], 0, digit);
 }
 
-/* Runs on whichever thread posts. A call's pipeline posts a few hundred
- * messages as its elements start and stop (state changes, stream status,
- * stream start, new clock...), and each one queued would wake the main
- * loop for nothing: only these reach on_bus_message(). */
-static GstBusSyncReply
-keep_wanted_messages (GstBus     *bus,
-                      GstMessage *message,
-                      gpointer    user_data)
+/* A call's pipeline posts a few hundred messages as its elements start
+ * and stop (state changes, stream status, new clock...): only these are
+ * of use here. */
+static gboolean
+message_is_wanted (GstMessage *message)
 {
-  gboolean wanted;
-
   switch (GST_MESSAGE_TYPE (message))
     {
     case GST_MESSAGE_ERROR:
     case GST_MESSAGE_WARNING:
     case GST_MESSAGE_LATENCY:
-      wanted = TRUE;
-      break;
+      return TRUE;
 
     case GST_MESSAGE_ELEMENT:
-      wanted = gst_message_has_name (message, "dtmf-event");
-      break;
+      return gst_message_has_name (message, "dtmf-event");
 
     default:
-      wanted = FALSE;
-      break;
+      return FALSE;
     }
+}
 
-  if (wanted)
-    return GST_BUS_PASS;
-  /* A dropped message is the handler's to unref. */
-  gst_message_unref (message);
-  return GST_BUS_DROP;
+static void handle_bus_message (HarkMediaSession *self,
+                                GstMessage       *message);
+
+/* The wanted messages go from the posting thread to the main loop one by
+ * one, instead of through a bus watch: a watch polls one more descriptor
+ * per call on every iteration of the daemon's main loop. The pipeline may
+ * outlive its session (it stops in a worker thread): the link only holds
+ * the session weakly. */
+enum {
+  BUS_LINK_WAITING,        /* built in a worker: messages wait in pending */
+  BUS_LINK_ATTACHED,       /* session_attach_bus() ran: to the main loop */
+  BUS_LINK_CLOSED,         /* the session stopped: dropped */
+};
+
+struct _BusLink {
+  GWeakRef      session;
+  GMutex        lock;
+  int           state;     /* under lock */
+  GQueue        pending;   /* of GstMessage, while waiting */
+  GMainContext *context;   /* the session's, once attached */
+};
+
+static BusLink *
+bus_link_new (HarkMediaSession *self)
+{
+  BusLink *link = g_atomic_rc_box_new0 (BusLink);
+
+  g_weak_ref_init (&link->session, self);
+  g_mutex_init (&link->lock);
+  return link;
+}
+
+static void
+bus_link_clear (gpointer data)
+{
+  BusLink *link = data;
+
+  g_weak_ref_clear (&link->session);
+  g_mutex_clear (&link->lock);
+  g_queue_clear_full (&link->pending, (GDestroyNotify) gst_message_unref);
+  g_clear_pointer (&link->context, g_main_context_unref);
+}
+
+static void
+bus_link_unref (gpointer data)
+{
+  g_atomic_rc_box_release_full (data, bus_link_clear);
+}
+
+typedef struct {
+  BusLink    *link;
+  GstMessage *message;
+} BusDelivery;
+
+static void
+bus_delivery_free (gpointer data)
+{
+  BusDelivery *delivery = data;
+
+  gst_message_unref (delivery->message);
+  bus_link_unref (delivery->link);
+  g_free (delivery);
+}
+
+static int
+bus_link_get_state (BusLink *link)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&link->lock);
+
+  return link->state;
 }
 
 static gboolean
-on_bus_message (GstBus     *bus,
-                GstMessage *message,
-                gpointer    user_data)
+deliver_cb (gpointer data)
 {
-  HarkMediaSession *self = user_data;
+  BusDelivery *delivery = data;
+  g_autoptr(HarkMediaSession) self = g_weak_ref_get (&delivery->link->session);
 
+  if (self != NULL && bus_link_get_state (delivery->link) == BUS_LINK_ATTACHED)
+    handle_bus_message (self, delivery->message);
+  return G_SOURCE_REMOVE;
+}
+
+/* Always from an idle source, even on the main thread: the handlers may
+ * stop the session, which they must not do inside a GStreamer call. */
+static void
+bus_link_deliver (BusLink    *link,
+                  GstMessage *message)
+{
+  g_autoptr(GSource) idle = g_idle_source_new ();
+  BusDelivery *delivery = g_new (BusDelivery, 1);
+
+  delivery->link = g_atomic_rc_box_acquire (link);
+  delivery->message = message;
+  g_source_set_priority (idle, G_PRIORITY_DEFAULT);
+  g_source_set_callback (idle, deliver_cb, delivery, bus_delivery_free);
+  g_source_attach (idle, link->context);
+}
+
+/* Attaching hands the messages that waited to @context. */
+static void
+bus_link_set_state (BusLink      *link,
+                    int           state,
+                    GMainContext *context)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&link->lock);
+  GstMessage *message;
+
+  link->state = state;
+  if (state == BUS_LINK_ATTACHED)
+    {
+      g_assert (link->context == NULL);
+      link->context = context;
+      while ((message = g_queue_pop_head (&link->pending)) != NULL)
+        bus_link_deliver (link, message);
+    }
+}
+
+/* Runs on whichever thread posts. */
+static GstBusSyncReply
+on_bus_sync_message (GstBus     *bus,
+                     GstMessage *message,
+                     gpointer    user_data)
+{
+  BusLink *link = user_data;
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&link->lock);
+
+  /* The bus is left empty: each message is dropped, kept or handed on,
+   * and then the handler's to unref. */
+  if (!message_is_wanted (message) || link->state == BUS_LINK_CLOSED)
+    gst_message_unref (message);
+  else if (link->state == BUS_LINK_WAITING)
+    g_queue_push_tail (&link->pending, message);
+  else
+    bus_link_deliver (link, message);
+  return GST_BUS_DROP;
+}
+
+static void
+handle_bus_message (HarkMediaSession *self,
+                    GstMessage       *message)
+{
   switch (GST_MESSAGE_TYPE (message))
     {
     case GST_MESSAGE_ERROR:
@@ -1157,7 +1280,6 @@ on_bus_message (GstBus     *bus,
       break;
     }
 
-  return G_SOURCE_CONTINUE;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1251,11 +1373,8 @@ stop_bus_and_timers (HarkMediaSession *self)
   if (self->dtmf_queue != NULL)
     dtmf_cancel (self);
   g_clear_handle_id (&self->stats_source_id, g_source_remove);
-  if (self->bus_watch_id != 0)
-    {
-      g_source_remove (self->bus_watch_id);
-      self->bus_watch_id = 0;
-    }
+  if (self->bus_link != NULL)
+    bus_link_set_state (self->bus_link, BUS_LINK_CLOSED, NULL);
 }
 
 static void
@@ -1292,6 +1411,7 @@ hark_media_session_dispose (GObject *object)
   self->dtmf_src = NULL;   /* owned by the pipeline */
   g_clear_object (&self->rtp_socket);
   g_clear_object (&self->rtcp_socket);
+  g_clear_pointer (&self->bus_link, bus_link_unref);
 
   G_OBJECT_CLASS (hark_media_session_parent_class)->dispose (object);
 }
@@ -1532,7 +1652,9 @@ session_build (const HarkMediaParams  *params,
   {
     g_autoptr(GstBus) bus = gst_pipeline_get_bus (GST_PIPELINE (self->pipeline));
 
-    gst_bus_set_sync_handler (bus, keep_wanted_messages, NULL, NULL);
+    self->bus_link = bus_link_new (self);
+    gst_bus_set_sync_handler (bus, on_bus_sync_message, g_atomic_rc_box_acquire (self->bus_link),
+                              bus_link_unref);
   }
 
   self->rtpbin = hark_media_make_element ("rtpbin", NULL, error);
@@ -1581,14 +1703,12 @@ stats_tick_cb (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
-/* On the main thread: messages posted before this wait on the bus. */
+/* On the main thread: messages posted before this waited on the bus, and
+ * reach the handlers from the main loop, once the caller connected them. */
 static void
 session_attach_bus (HarkMediaSession *self)
 {
-  g_autoptr(GstBus) bus = gst_pipeline_get_bus (GST_PIPELINE (self->pipeline));
-
-  g_assert (self->bus_watch_id == 0);
-  self->bus_watch_id = gst_bus_add_watch (bus, on_bus_message, self);
+  bus_link_set_state (self->bus_link, BUS_LINK_ATTACHED, g_main_context_ref_thread_default ());
   /* rtpbin counts on the streaming threads; sampling it once a second is
    * what the Call's MediaStats promises, and costs next to nothing. */
   self->stats_source_id = g_timeout_add_seconds (STATS_INTERVAL_S, stats_tick_cb, self);
