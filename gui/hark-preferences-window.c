@@ -32,6 +32,7 @@ struct _HarkPreferencesWindow
   AdwEntryRow          *sink_row;
   GtkSwitch            *echo_switch;
   GtkSpinButton        *jitter_spin;
+  GtkSpinButton        *rtp_timeout_spin;
 };
 
 G_DEFINE_FINAL_TYPE (HarkPreferencesWindow, hark_preferences_window, ADW_TYPE_PREFERENCES_WINDOW)
@@ -187,6 +188,7 @@ hark_preferences_window_class_init (HarkPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, HarkPreferencesWindow, sink_row);
   gtk_widget_class_bind_template_child (widget_class, HarkPreferencesWindow, echo_switch);
   gtk_widget_class_bind_template_child (widget_class, HarkPreferencesWindow, jitter_spin);
+  gtk_widget_class_bind_template_child (widget_class, HarkPreferencesWindow, rtp_timeout_spin);
   gtk_widget_class_bind_template_callback (widget_class, on_source_row_apply);
   gtk_widget_class_bind_template_callback (widget_class, on_sink_row_apply);
 
@@ -219,6 +221,9 @@ hark_preferences_window_new (GSettings *settings)
   g_settings_bind (settings, "echo-cancellation", self->echo_switch, "active",
                    G_SETTINGS_BIND_DEFAULT);
   g_settings_bind_with_mapping (settings, "jitter-buffer-latency", self->jitter_spin, "value",
+                                G_SETTINGS_BIND_DEFAULT, uint_to_double, double_to_uint,
+                                NULL, NULL);
+  g_settings_bind_with_mapping (settings, "rtp-timeout", self->rtp_timeout_spin, "value",
                                 G_SETTINGS_BIND_DEFAULT, uint_to_double, double_to_uint,
                                 NULL, NULL);
 

@@ -546,6 +546,27 @@ on_media_stats (HarkMediaSession *media,
     hark_dbus_call1_set_media_stats (self->iface, stats);
 }
 
+/* The peer went silent while both sides send: it is gone (network lost,
+ * phone off), and nothing else would end the call before the session
+ * timer, half an hour on. */
+static void send_bye (HarkCall   *self,
+                      const char *reason,
+                      const char *headers);
+
+static void
+on_media_rtp_timeout (HarkMediaSession *media,
+                      HarkCall         *self)
+{
+  /* Early media may stop without ending anything. */
+  if (self->ended || self->bye_sent ||
+      g_strcmp0 (hark_dbus_call1_get_state (self->iface), "active") != 0)
+    return;
+
+  g_message ("Hanging up %s: no audio from the other side", self->object_path);
+  self->end_reason = "timeout";
+  send_bye (self, "SIP ;cause=408 ;text=\"No RTP or RTCP from the peer\"", NULL);
+}
+
 static void
 on_media_error (HarkMediaSession *media,
                 const GError     *error,
@@ -629,6 +650,7 @@ media_started_cb (GObject      *source,
     hark_dbus_call1_set_encrypted (self->iface, hark_media_session_get_encrypted (media));
   g_signal_connect (media, "dtmf-received", G_CALLBACK (on_media_dtmf_received), self);
   g_signal_connect (media, "error", G_CALLBACK (on_media_error), self);
+  g_signal_connect (media, "rtp-timeout", G_CALLBACK (on_media_rtp_timeout), self);
   g_signal_connect (media, "notify::stats", G_CALLBACK (on_media_stats), self);
   hark_media_session_set_muted (media, hark_dbus_call1_get_muted (self->iface));
   if (self->media_update_due)

@@ -1106,6 +1106,44 @@ fixture_setup_short_ring (Fixture       *fixture,
   g_unsetenv ("HARK_RING_TIMEOUT_MS");
 }
 
+static void
+fixture_setup_short_rtp_timeout (Fixture       *fixture,
+                                 gconstpointer  user_data)
+{
+  g_setenv ("HARK_RTP_TIMEOUT_MS", "2000", TRUE);
+  fixture_setup (fixture, user_data);
+  g_unsetenv ("HARK_RTP_TIMEOUT_MS");
+}
+
+/* The caller vanishes after the ACK (no RTP, no RTCP, no BYE): Hark hangs
+ * up once its RTP timeout has passed, with a Reason SIPp checks, and the
+ * call ends "timeout". */
+static void
+test_rtp_timeout (Fixture       *fixture,
+                  gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HarkDBusCall1) call = NULL;
+  HarkTestProcess *sipp;
+  gint64 active_at;
+
+  hark_test_calls_watch_incoming (&fixture->calls);
+  sipp = hark_test_sipp_start (fixture->bus, "uac-rtp-silent.xml",
+                               hark_test_sipp_get_local_profile_port (fixture->bus), NULL);
+  call = hark_test_calls_wait_incoming (&fixture->calls);
+  hark_dbus_call1_call_accept_sync (call, g_variant_new ("a{sv}", NULL), NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (call), "State", "active",
+                                                 10000));
+  active_at = g_get_monotonic_time ();
+
+  g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (call), "State", "terminated",
+                                                 15000));
+  g_assert_cmpint (g_get_monotonic_time () - active_at, >=, 2 * G_USEC_PER_SEC);
+  g_assert_cmpstr (hark_dbus_call1_get_state_reason (call), ==, "timeout");
+  hark_test_sipp_assert_passed (fixture->bus, sipp, "uac-rtp-silent.xml");
+}
+
 /* Nobody answers: after the ring timeout the caller gets 480 and the call
  * ends "timeout". */
 static void
@@ -1160,6 +1198,8 @@ main (int   argc,
   ADD ("/hark/calls/outgoing/100rel-timer", test_100rel_timer);
   g_test_add ("/hark/calls/incoming/ring-timeout", Fixture, NULL, fixture_setup_short_ring,
               test_ring_timeout, fixture_teardown);
+  g_test_add ("/hark/calls/faults/rtp-timeout", Fixture, NULL, fixture_setup_short_rtp_timeout,
+              test_rtp_timeout, fixture_teardown);
 
 #undef ADD
 

@@ -432,6 +432,59 @@ test_decoded_latency (Fixture       *f,
   g_assert_cmpuint (latency, <=, expected + 5 * GST_MSECOND);
 }
 
+static void
+count_rtp_timeout (HarkMediaSession *session,
+                   gpointer          user_data)
+{
+  guint *count = user_data;
+
+  (*count)++;
+}
+
+/* B calls a peer that never sends: rtp-timeout once its 1.5 s are up
+ * while both sides are meant to send; never while B holds (data:
+ * sendonly), as many phones send nothing then. */
+static void
+test_rtp_timeout (Fixture       *f,
+                  gconstpointer  data)
+{
+  HarkMediaDirection direction = GPOINTER_TO_UINT (data);
+  g_autoptr(HarkMediaPorts) silent_peer = NULL;
+  g_autoptr(GError) error = NULL;
+  guint timeouts = 0;
+  gint64 started, deadline;
+
+  silent_peer = hark_media_ports_allocate ("127.0.0.1", &error);
+  g_assert_no_error (error);
+  f->b_params.ports = hark_media_ports_allocate ("127.0.0.1", &error);
+  g_assert_no_error (error);
+  set_codec (&f->b_params, "PCMU", 0, 8000, 101, 8000);
+  f->b_params.remote_address = g_strdup ("127.0.0.1");
+  f->b_params.remote_rtp_port = silent_peer->rtp_port;
+  f->b_params.direction = direction;
+  f->b_params.rtp_timeout_ms = 1500;
+
+  f->b = make_session (&f->b_params, TONE_B, f->b_out);
+  g_signal_connect (f->b, "rtp-timeout", G_CALLBACK (count_rtp_timeout), &timeouts);
+  g_assert_true (hark_media_session_start (f->b, &error));
+  g_assert_no_error (error);
+  started = g_get_monotonic_time ();
+
+  deadline = started + 5 * G_USEC_PER_SEC;
+  while (timeouts == 0 && g_get_monotonic_time () < deadline)
+    wait_ms (100);
+
+  if (direction == HARK_MEDIA_DIRECTION_SENDRECV)
+    {
+      g_assert_cmpuint (timeouts, ==, 1);
+      g_assert_cmpint (g_get_monotonic_time () - started, >=, 1500 * G_TIME_SPAN_MILLISECOND);
+      wait_ms (2500);   /* once */
+      g_assert_cmpuint (timeouts, ==, 1);
+    }
+  else
+    g_assert_cmpuint (timeouts, ==, 0);
+}
+
 /* webrtcdsp and its probe in the path (as with real devices): a tone with
  * no echo still goes through. */
 static void
@@ -963,6 +1016,12 @@ main (int   argc,
               test_decoded_latency, fixture_teardown);
   g_test_add ("/hark/media/latency/opus", Fixture, &codec_cases[3], fixture_setup,
               test_decoded_latency, fixture_teardown);
+  g_test_add ("/hark/media/rtp-timeout/silent-peer", Fixture,
+              GUINT_TO_POINTER (HARK_MEDIA_DIRECTION_SENDRECV), fixture_setup, test_rtp_timeout,
+              fixture_teardown);
+  g_test_add ("/hark/media/rtp-timeout/not-while-held", Fixture,
+              GUINT_TO_POINTER (HARK_MEDIA_DIRECTION_SENDONLY), fixture_setup, test_rtp_timeout,
+              fixture_teardown);
   g_test_add ("/hark/media/codec/echo-cancellation", Fixture,
               GINT_TO_POINTER (WITH_ECHO_CANCELLATION), fixture_setup, test_codec_aec,
               fixture_teardown);

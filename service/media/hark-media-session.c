@@ -131,6 +131,10 @@ struct _HarkMediaSession
 
   GVariant         *stats;            /* the last figures published */
   guint             stats_source_id;
+
+  guint64           peer_activity;    /* changes with each RTP or RTCP packet */
+  guint             peer_silent_ms;
+  gboolean          rtp_timed_out;
 };
 
 G_DEFINE_FINAL_TYPE (HarkMediaSession, hark_media_session, G_TYPE_OBJECT)
@@ -146,6 +150,7 @@ enum {
 enum {
   SIGNAL_DTMF_RECEIVED,
   SIGNAL_ERROR,
+  SIGNAL_RTP_TIMEOUT,
   N_SIGNALS
 };
 
@@ -1537,6 +1542,19 @@ hark_media_session_class_init (HarkMediaSessionClass *klass)
   signals[SIGNAL_ERROR] =
     g_signal_new ("error", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_ERROR);
+
+  /**
+   * HarkMediaSession::rtp-timeout:
+   *
+   * Neither RTP nor RTCP came from the peer for the params' rtp_timeout_ms
+   * while both sides send: it is gone. Emitted once.
+   */
+  signals[SIGNAL_RTP_TIMEOUT] =
+    g_signal_new ("rtp-timeout",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 0);
 }
 
 static void
@@ -1599,6 +1617,17 @@ env_description (const char *variable)
  */
 /* Builds the pipeline; no main-context source is attached, so that this may
  * run on a worker thread (hark_media_session_new_async()). */
+/* HARK_RTP_TIMEOUT_MS, for tests and headless use. */
+static void
+apply_rtp_timeout_override (HarkMediaParams *params)
+{
+  const char *text = g_getenv ("HARK_RTP_TIMEOUT_MS");
+  guint64 ms;
+
+  if (text != NULL && g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT, &ms, NULL))
+    params->rtp_timeout_ms = (guint) ms;
+}
+
 static HarkMediaSession *
 session_build (const HarkMediaParams  *params,
                GError                **error)
@@ -1618,6 +1647,7 @@ session_build (const HarkMediaParams  *params,
 
   self = g_object_new (HARK_TYPE_MEDIA_SESSION, NULL);
   hark_media_params_copy (&self->params, params);
+  apply_rtp_timeout_override (&self->params);
 
   self->codec = find_codec (params->codec.name);
   if (self->codec == NULL)
@@ -1688,18 +1718,14 @@ session_build (const HarkMediaParams  *params,
   return g_steal_pointer (&self);
 }
 
+static void stats_tick (HarkMediaSession *self);
+
 static gboolean
 stats_tick_cb (gpointer user_data)
 {
   HarkMediaSession *self = user_data;
-  g_autoptr(GVariant) stats = g_variant_ref_sink (hark_media_session_get_stats (self));
 
-  if (self->stats == NULL || !g_variant_equal (stats, self->stats))
-    {
-      g_clear_pointer (&self->stats, g_variant_unref);
-      self->stats = g_steal_pointer (&stats);
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATS]);
-    }
+  stats_tick (self);
   return G_SOURCE_CONTINUE;
 }
 
@@ -2142,6 +2168,7 @@ typedef struct {
   double  remote_fraction_lost;
   gint64  remote_packets_lost;
   gboolean have_rtt;
+  guint64 peer_rtcp;   /* sums fields of the peer's last SR and RR */
 } Stats;
 
 static guint64
@@ -2182,6 +2209,9 @@ add_source_stats (Stats              *stats,
 
   stats->packets_received += structure_get_count (source, "packets-received");
   stats->bytes_received += structure_get_count (source, "octets-received");
+  stats->peer_rtcp += structure_get_count (source, "sr-ntptime") +
+                      structure_get_count (source, "rb-lsr") +
+                      structure_get_count (source, "rb-dlsr");
   {
     int lost = 0;
 
@@ -2222,6 +2252,11 @@ loss_percent (gint64  lost,
   return expected > 0 ? MAX (lost, 0) * 100.0 / expected : 0.0;
 }
 
+static void      collect_stats    (HarkMediaSession *self,
+                                   Stats            *stats);
+static GVariant *stats_to_variant (HarkMediaSession *self,
+                                   const Stats      *stats);
+
 /**
  * hark_media_session_get_stats:
  * @self: a #HarkMediaSession
@@ -2243,14 +2278,23 @@ loss_percent (gint64  lost,
 GVariant *
 hark_media_session_get_stats (HarkMediaSession *self)
 {
-  g_autoptr(GObject) session = NULL;
-  g_autoptr(GstStructure) structure = NULL;
-  g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
-  Stats stats = { 0, };
-  const GValue *sources;
+  Stats stats;
 
   g_return_val_if_fail (HARK_IS_MEDIA_SESSION (self), NULL);
 
+  collect_stats (self, &stats);
+  return stats_to_variant (self, &stats);
+}
+
+static void
+collect_stats (HarkMediaSession *self,
+               Stats            *stats)
+{
+  g_autoptr(GObject) session = NULL;
+  g_autoptr(GstStructure) structure = NULL;
+  const GValue *sources;
+
+  *stats = (Stats) { 0, };
   if (self->rtpbin != NULL)
     g_signal_emit_by_name (self->rtpbin, "get-internal-session", 0, &session);
   if (session != NULL)
@@ -2268,10 +2312,18 @@ hark_media_session_get_stats (HarkMediaSession *self)
           const GValue *v = &array->values[i];
 
           if (GST_VALUE_HOLDS_STRUCTURE (v))
-            add_source_stats (&stats, gst_value_get_structure (v));
+            add_source_stats (stats, gst_value_get_structure (v));
         }
       G_GNUC_END_IGNORE_DEPRECATIONS
     }
+}
+
+static GVariant *
+stats_to_variant (HarkMediaSession *self,
+                  const Stats      *s)
+{
+  g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
+  Stats stats = *s;
 
   g_variant_builder_add (&builder, "{sv}", "codec", g_variant_new_string (self->codec->name));
   g_variant_builder_add (&builder, "{sv}", "packets-sent", g_variant_new_uint64 (stats.packets_sent));
@@ -2293,6 +2345,52 @@ hark_media_session_get_stats (HarkMediaSession *self)
     g_variant_builder_add (&builder, "{sv}", "rtt-ms", g_variant_new_double (stats.rtt_ms));
 
   return g_variant_builder_end (&builder);
+}
+
+/* Whether the peer is still there: a sendrecv stream with neither RTP nor
+ * RTCP from it for rtp_timeout_ms. Held streams (either way) are not
+ * timed: many phones send nothing while they hold. */
+static void
+check_peer_activity (HarkMediaSession *self,
+                     const Stats      *stats)
+{
+  guint64 activity = stats->packets_received + stats->peer_rtcp;
+
+  if (self->params.direction != HARK_MEDIA_DIRECTION_SENDRECV ||
+      activity != self->peer_activity)
+    {
+      self->peer_activity = activity;
+      self->peer_silent_ms = 0;
+      return;
+    }
+
+  self->peer_silent_ms += STATS_INTERVAL_S * 1000;
+  if (self->params.rtp_timeout_ms == 0 || self->rtp_timed_out ||
+      self->peer_silent_ms < self->params.rtp_timeout_ms)
+    return;
+
+  self->rtp_timed_out = TRUE;
+  g_message ("No RTP or RTCP from %s:%u for %u s", self->params.remote_address,
+             self->params.remote_rtp_port, self->peer_silent_ms / 1000);
+  g_signal_emit (self, signals[SIGNAL_RTP_TIMEOUT], 0);
+}
+
+/* Once a second: MediaStats, and whether the peer is still there. */
+static void
+stats_tick (HarkMediaSession *self)
+{
+  Stats stats;
+  g_autoptr(GVariant) variant = NULL;
+
+  collect_stats (self, &stats);
+  variant = g_variant_ref_sink (stats_to_variant (self, &stats));
+  if (self->stats == NULL || !g_variant_equal (variant, self->stats))
+    {
+      g_clear_pointer (&self->stats, g_variant_unref);
+      self->stats = g_steal_pointer (&variant);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATS]);
+    }
+  check_peer_activity (self, &stats);
 }
 
 static void

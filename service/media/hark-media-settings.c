@@ -46,7 +46,7 @@ get_settings (void)
  *
  * Sets @params' audio source and sink, jitter buffer latency and echo
  * cancellation from the user's settings (`audio-source`, `audio-sink`,
- * `jitter-buffer-latency`, `echo-cancellation`); with no schema installed
+ * `jitter-buffer-latency`, `echo-cancellation`, `rtp-timeout`); with no schema installed
  * they keep their defaults. The `HARK_AUDIO_SOURCE` and `HARK_AUDIO_SINK`
  * environment variables still take precedence when the session is built.
  */
@@ -67,7 +67,9 @@ hark_media_params_load_settings (HarkMediaParams *params)
   params->audio_sink = g_settings_get_string (settings, "audio-sink");
   params->jitter_latency_ms = g_settings_get_uint (settings, "jitter-buffer-latency");
   params->echo_cancellation = g_settings_get_boolean (settings, "echo-cancellation");
-  g_debug ("Audio settings: source “%s”, sink “%s”, jitter buffer %u ms, echo cancellation %s",
+  params->rtp_timeout_ms = g_settings_get_uint (settings, "rtp-timeout") * 1000;
+  g_debug ("Audio settings: source “%s”, sink “%s”, jitter buffer %u ms, echo cancellation %s, "
+           "RTP timeout %u ms",
            params->audio_source, params->audio_sink, params->jitter_latency_ms,
-           params->echo_cancellation ? "on" : "off");
+           params->echo_cancellation ? "on" : "off", params->rtp_timeout_ms);
 }

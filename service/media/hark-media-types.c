@@ -38,6 +38,7 @@ hark_media_params_init (HarkMediaParams *params)
     .direction = HARK_MEDIA_DIRECTION_SENDRECV,
     .jitter_latency_ms = 40,
     .echo_cancellation = TRUE,
+    .rtp_timeout_ms = 30000,
   };
 }
 

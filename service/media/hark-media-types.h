@@ -62,6 +62,9 @@ typedef struct {
  * @direction: the negotiated direction, from our side
  * @jitter_latency_ms: jitter buffer latency (0 = 40 ms; kept within 10-1000 ms)
  * @echo_cancellation: run webrtcdsp on real devices
+ * @rtp_timeout_ms: how long a sendrecv stream may go without RTP or RTCP
+ *   from the peer before #HarkMediaSession::rtp-timeout (0 = never); the
+ *   `HARK_RTP_TIMEOUT_MS` environment variable overrides it
  * @audio_source: (nullable): gst-launch description of the source (a
  *   setting); the `HARK_AUDIO_SOURCE` environment variable overrides it
  * @audio_sink: (nullable): same for the sink, `HARK_AUDIO_SINK`
@@ -93,6 +96,7 @@ typedef struct {
 
   guint               jitter_latency_ms;
   gboolean            echo_cancellation;
+  guint               rtp_timeout_ms;
   char               *audio_source;
   char               *audio_sink;
 
