@@ -1947,6 +1947,20 @@ return_error (GDBusMethodInvocation *invocation,
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+static gboolean G_GNUC_PRINTF (3, 4)
+return_new_error (GDBusMethodInvocation *invocation,
+                  HarkError              code,
+                  const char            *format,
+                  ...)
+{
+  va_list args;
+
+  va_start (args, format);
+  g_dbus_method_invocation_return_error_valist (invocation, HARK_ERROR, code, format, args);
+  va_end (args);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
 /**
  * hark_call_accept:
  * @options: (nullable): "headers"
@@ -2080,21 +2094,18 @@ handle_reject (HarkDBusCall1         *iface,
   if (!check_not_ended (self, &error))
     return return_error (invocation, error);
   if (!self->incoming)
-    return return_error (invocation,
-                         g_error_new (HARK_ERROR, HARK_ERROR_INVALID_STATE,
-                                      "Only incoming calls can be rejected; end outgoing "
-                                      "calls with Hangup()"));
+    return return_new_error (invocation, HARK_ERROR_INVALID_STATE,
+                             "Only incoming calls can be rejected; end outgoing "
+                             "calls with Hangup()");
   if (!g_str_equal (state, "ringing") && !g_str_equal (state, "early"))
-    return return_error (invocation,
-                         g_error_new (HARK_ERROR, HARK_ERROR_INVALID_STATE,
-                                      "The call is already %s; end it with Hangup()", state));
+    return return_new_error (invocation, HARK_ERROR_INVALID_STATE,
+                             "The call is already %s; end it with Hangup()", state);
   if (code == 0)
     code = 486;
   if (code < 300 || code > 699)
-    return return_error (invocation,
-                         g_error_new (HARK_ERROR, HARK_ERROR_INVALID_ARGUMENT,
-                                      "Argument “code”: %u is not a final error response "
-                                      "(300–699, or 0 for 486 Busy Here)", code));
+    return return_new_error (invocation, HARK_ERROR_INVALID_ARGUMENT,
+                             "Argument “code”: %u is not a final error response "
+                             "(300–699, or 0 for 486 Busy Here)", code);
   if (!parse_options (options, end_options, &parsed, &error))
     return return_error (invocation, error);
 
@@ -2233,15 +2244,13 @@ handle_transfer (HarkDBusCall1 *iface, GDBusMethodInvocation *invocation,
   if (!check_not_ended (self, &error))
     return return_error (invocation, error);
   if (!is_established (self) || (self->incoming && !self->ack_received) || self->bye_waits_for_ack)
-    return return_error (invocation,
-                         g_error_new (HARK_ERROR, HARK_ERROR_INVALID_STATE,
-                                      "The call is %s, not answered yet; only an answered "
-                                      "call can be transferred",
-                                      hark_dbus_call1_get_state (iface)));
+    return return_new_error (invocation, HARK_ERROR_INVALID_STATE,
+                             "The call is %s, not answered yet; only an answered "
+                             "call can be transferred",
+                             hark_dbus_call1_get_state (iface));
   if (self->refer_running)
-    return return_error (invocation,
-                         g_error_new (HARK_ERROR, HARK_ERROR_INVALID_STATE,
-                                      "A transfer of this call is already under way"));
+    return return_new_error (invocation, HARK_ERROR_INVALID_STATE,
+                             "A transfer of this call is already under way");
   if (!hark_uri_check (uri, 0, "Argument “uri”", &error))
     return return_error (invocation, error);
 
@@ -2286,15 +2295,13 @@ handle_authenticate (HarkDBusCall1         *iface,
   if (!check_not_ended (self, &error))
     return return_error (invocation, error);
   if (!hark_auth_attempt_get_waiting (self->auth))
-    return return_error (invocation,
-                         g_error_new (HARK_ERROR, HARK_ERROR_INVALID_STATE,
-                                      "The call is not waiting for credentials "
-                                      "(only after StateReason “auth-failed”)"));
+    return return_new_error (invocation, HARK_ERROR_INVALID_STATE,
+                             "The call is not waiting for credentials "
+                             "(only after StateReason “auth-failed”)");
   if (*username == '\0' || strpbrk (username, ":\"\r\n") != NULL)
-    return return_error (invocation,
-                         g_error_new (HARK_ERROR, HARK_ERROR_INVALID_ARGUMENT,
-                                      "Argument “username”: empty or contains ':', '\"' or "
-                                      "a line break"));
+    return return_new_error (invocation, HARK_ERROR_INVALID_ARGUMENT,
+                             "Argument “username”: empty or contains ':', '\"' or "
+                             "a line break");
 
   set_state (self, hark_dbus_call1_get_state (self->iface), "");
   hark_auth_attempt_supply (self->auth, username, password);
