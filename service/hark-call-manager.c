@@ -44,7 +44,8 @@ struct _HarkCallManager
   HarkDBusManager1         *manager;
   HarkProfileStore         *profiles;
   GHashTable               *calls;       /* HarkCall* → removal source id (0: running) */
-  guint                     trim_id;     /* the second malloc_trim() once idle */
+  guint                     trim_id;     /* the second malloc_trim() */
+  guint                     calls_peak;  /* most calls since the last trim */
 };
 
 G_DEFINE_FINAL_TYPE (HarkCallManager, hark_call_manager, G_TYPE_OBJECT)
@@ -62,17 +63,17 @@ trim_cb (gpointer user_data)
 
   self->trim_id = 0;
 #ifdef __GLIBC__
-  if (g_hash_table_size (self->calls) == 0)
-    malloc_trim (0);
+  malloc_trim (0);
 #endif
   return G_SOURCE_REMOVE;
 }
 
 /* Each call's pipeline ran threads with their own malloc arenas; glibc
- * keeps what they freed. With no call left, give it back to the system,
- * or the daemon stays at the size of its busiest moment (bench/calls).
- * Sofia keeps each call's last transactions (the BYE's, for a retransmit)
- * for 64*T1 more: what they free then goes back too. */
+ * keeps what they freed. Once no call, or half as many as at the busiest
+ * moment since the last time, is left, give it back to the system, or the
+ * daemon stays at the size of that moment (bench/calls). Sofia keeps each
+ * call's last transactions (the BYE's, for a retransmit) for 64*T1 more:
+ * what they free then goes back too. */
 static void
 give_memory_back (HarkCallManager *self)
 {
@@ -97,8 +98,11 @@ remove_call_cb (gpointer user_data)
   /* Drops the last reference: the call frees its handle and SDP. */
   g_hash_table_remove (self->calls, call);
 
-  if (g_hash_table_size (self->calls) == 0)
-    give_memory_back (self);
+  if (g_hash_table_size (self->calls) * 2 <= self->calls_peak)
+    {
+      self->calls_peak = g_hash_table_size (self->calls);
+      give_memory_back (self);
+    }
 
   return G_SOURCE_REMOVE;
 }
@@ -174,6 +178,7 @@ add_call (HarkCallManager *self,
           HarkCall        *call)
 {
   g_hash_table_insert (self->calls, g_object_ref (call), GUINT_TO_POINTER (0));
+  self->calls_peak = MAX (self->calls_peak, g_hash_table_size (self->calls));
   g_signal_connect_object (call, "ended", G_CALLBACK (on_call_ended), self, 0);
   g_signal_connect_object (call, "transfer-requested", G_CALLBACK (on_call_transfer_requested),
                            self, 0);
