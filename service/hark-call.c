@@ -546,13 +546,13 @@ on_media_stats (HarkMediaSession *media,
     hark_dbus_call1_set_media_stats (self->iface, stats);
 }
 
-/* The peer went silent while both sides send: it is gone (network lost,
- * phone off), and nothing else would end the call before the session
- * timer, half an hour on. */
 static void send_bye (HarkCall   *self,
                       const char *reason,
                       const char *headers);
 
+/* The peer went silent while both sides send: it is gone (network lost,
+ * phone off), and nothing else would end the call before the session
+ * timer, half an hour on. */
 static void
 on_media_rtp_timeout (HarkMediaSession *media,
                       HarkCall         *self)

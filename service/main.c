@@ -44,13 +44,17 @@ restart_without_gslice (char **argv)
   path = g_file_read_link ("/proc/self/exe", &error);
   if (path != NULL)
     {
+      int saved_errno;
+
       g_setenv ("G_SLICE", "always-malloc", TRUE);
       execv (path, argv);
+      saved_errno = errno;
       g_unsetenv ("G_SLICE");
+      g_set_error_literal (&error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                           g_strerror (saved_errno));
     }
   /* Only memory is at stake: carry on. */
-  g_message ("Could not restart with G_SLICE=always-malloc: %s",
-             error != NULL ? error->message : g_strerror (errno));
+  g_message ("Could not restart with G_SLICE=always-malloc: %s", error->message);
 }
 
 int

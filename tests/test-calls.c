@@ -1097,22 +1097,30 @@ test_100rel_timer (Fixture       *fixture,
 }
 
 /* The daemon of these tests lets incoming calls ring 1.5 s only. */
+/* A daemon started with @variable=@value in its environment. */
+static void
+fixture_setup_with_env (Fixture       *fixture,
+                        gconstpointer  user_data,
+                        const char    *variable,
+                        const char    *value)
+{
+  g_setenv (variable, value, TRUE);
+  fixture_setup (fixture, user_data);
+  g_unsetenv (variable);
+}
+
 static void
 fixture_setup_short_ring (Fixture       *fixture,
                           gconstpointer  user_data)
 {
-  g_setenv ("HARK_RING_TIMEOUT_MS", "1500", TRUE);
-  fixture_setup (fixture, user_data);
-  g_unsetenv ("HARK_RING_TIMEOUT_MS");
+  fixture_setup_with_env (fixture, user_data, "HARK_RING_TIMEOUT_MS", "1500");
 }
 
 static void
 fixture_setup_short_rtp_timeout (Fixture       *fixture,
                                  gconstpointer  user_data)
 {
-  g_setenv ("HARK_RTP_TIMEOUT_MS", "2000", TRUE);
-  fixture_setup (fixture, user_data);
-  g_unsetenv ("HARK_RTP_TIMEOUT_MS");
+  fixture_setup_with_env (fixture, user_data, "HARK_RTP_TIMEOUT_MS", "2000");
 }
 
 /* The caller vanishes after the ACK (no RTP, no RTCP, no BYE): Hark hangs

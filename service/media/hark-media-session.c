@@ -1284,7 +1284,6 @@ handle_bus_message (HarkMediaSession *self,
     default:
       break;
     }
-
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1615,8 +1614,6 @@ env_description (const char *variable)
  *
  * Returns: (transfer full): a new session, or %NULL with @error set
  */
-/* Builds the pipeline; no main-context source is attached, so that this may
- * run on a worker thread (hark_media_session_new_async()). */
 /* HARK_RTP_TIMEOUT_MS, for tests and headless use. */
 static void
 apply_rtp_timeout_override (HarkMediaParams *params)
@@ -1628,6 +1625,8 @@ apply_rtp_timeout_override (HarkMediaParams *params)
     params->rtp_timeout_ms = (guint) ms;
 }
 
+/* Builds the pipeline; no main-context source is attached, so that this may
+ * run on a worker thread (hark_media_session_new_async()). */
 static HarkMediaSession *
 session_build (const HarkMediaParams  *params,
                GError                **error)
@@ -2320,29 +2319,28 @@ collect_stats (HarkMediaSession *self,
 
 static GVariant *
 stats_to_variant (HarkMediaSession *self,
-                  const Stats      *s)
+                  const Stats      *stats)
 {
   g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
-  Stats stats = *s;
 
   g_variant_builder_add (&builder, "{sv}", "codec", g_variant_new_string (self->codec->name));
-  g_variant_builder_add (&builder, "{sv}", "packets-sent", g_variant_new_uint64 (stats.packets_sent));
-  g_variant_builder_add (&builder, "{sv}", "bytes-sent", g_variant_new_uint64 (stats.bytes_sent));
+  g_variant_builder_add (&builder, "{sv}", "packets-sent", g_variant_new_uint64 (stats->packets_sent));
+  g_variant_builder_add (&builder, "{sv}", "bytes-sent", g_variant_new_uint64 (stats->bytes_sent));
   g_variant_builder_add (&builder, "{sv}", "packets-received",
-                         g_variant_new_uint64 (stats.packets_received));
+                         g_variant_new_uint64 (stats->packets_received));
   g_variant_builder_add (&builder, "{sv}", "bytes-received",
-                         g_variant_new_uint64 (stats.bytes_received));
-  g_variant_builder_add (&builder, "{sv}", "packets-lost", g_variant_new_int64 (stats.packets_lost));
+                         g_variant_new_uint64 (stats->bytes_received));
+  g_variant_builder_add (&builder, "{sv}", "packets-lost", g_variant_new_int64 (stats->packets_lost));
   g_variant_builder_add (&builder, "{sv}", "loss-percent",
-                         g_variant_new_double (loss_percent (stats.packets_lost,
-                                                             stats.packets_received)));
-  g_variant_builder_add (&builder, "{sv}", "jitter-ms", g_variant_new_double (stats.jitter_ms));
+                         g_variant_new_double (loss_percent (stats->packets_lost,
+                                                             stats->packets_received)));
+  g_variant_builder_add (&builder, "{sv}", "jitter-ms", g_variant_new_double (stats->jitter_ms));
   g_variant_builder_add (&builder, "{sv}", "remote-packets-lost",
-                         g_variant_new_int64 (stats.remote_packets_lost));
+                         g_variant_new_int64 (stats->remote_packets_lost));
   g_variant_builder_add (&builder, "{sv}", "remote-loss-percent",
-                         g_variant_new_double (stats.remote_fraction_lost * 100.0));
-  if (stats.have_rtt)
-    g_variant_builder_add (&builder, "{sv}", "rtt-ms", g_variant_new_double (stats.rtt_ms));
+                         g_variant_new_double (stats->remote_fraction_lost * 100.0));
+  if (stats->have_rtt)
+    g_variant_builder_add (&builder, "{sv}", "rtt-ms", g_variant_new_double (stats->rtt_ms));
 
   return g_variant_builder_end (&builder);
 }
