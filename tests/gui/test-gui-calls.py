@@ -294,6 +294,8 @@ def main():
 
         def found():
             if h.app.poll() is not None:
+                if h.restart_app_if_display_lost():
+                    return None
                 raise RuntimeError('hark exited with %d: %s' % (h.app.returncode,
                                                                 h.log_tail('hark')))
             for i in range(desktop.childCount):

@@ -33,6 +33,7 @@ class Harness:
         self.tmp = tempfile.mkdtemp(prefix='hark-gui-')
         self.env = dict(os.environ)
         self.logs = {}
+        self.app_restarted = False
 
     # -- processes -------------------------------------------------------------------------
 
@@ -80,7 +81,10 @@ class Harness:
         # Xvfb picks a free display itself and says which (-displayfd). Two suites starting
         # servers at the same moment can still be told the same number, one of them then
         # failing on the lock: so the display is only taken once this server is alive and a
-        # client connects to it, else a fresh server is started.
+        # client connects to it, else a fresh server is started. The server only lets in
+        # clients with this suite's cookie, so "a client connects" cannot be another suite's
+        # server answering on that number (and going away when that suite ends).
+        self._write_xauthority()
         for attempt in range(3):
             name = 'xvfb' if attempt == 0 else 'xvfb-%d' % attempt
             xvfb, number = self._spawn_xvfb(name)
@@ -96,6 +100,20 @@ class Harness:
             time.sleep(0.5 + attempt)
         raise RuntimeError('Xvfb did not start: %s' % ' / '.join(self.log_tail(name, 10)))
 
+    def _write_xauthority(self):
+        """One MIT-MAGIC-COOKIE-1 for any display of this host (FamilyWild, no number),
+        in the Xauthority format: a family, then four length-prefixed strings."""
+        import struct
+
+        def counted(b):
+            return struct.pack('>H', len(b)) + b
+        path = os.path.join(self.tmp, 'Xauthority')
+        with open(path, 'wb') as f:
+            f.write(struct.pack('>H', 0xFFFF) + counted(b'') + counted(b'') +
+                    counted(b'MIT-MAGIC-COOKIE-1') + counted(os.urandom(16)))
+        self.env['XAUTHORITY'] = path
+        os.environ['XAUTHORITY'] = path  # for the checks below, which connect from here
+
     def display_alive(self):
         """The X server of start_x() is still there and takes clients."""
         xvfb = getattr(self, 'xvfb', None)
@@ -106,8 +124,9 @@ class Harness:
     def _spawn_xvfb(self, name):
         r, w = os.pipe()
         try:
-            xvfb = self.spawn(name, ['Xvfb', '-displayfd', str(w), '-screen', '0',
-                                     '1280x1024x24', '-nolisten', 'tcp'], pass_fds=(w,))
+            xvfb = self.spawn(name, ['Xvfb', '-displayfd', str(w), '-auth', self.env['XAUTHORITY'],
+                                     '-screen', '0', '1280x1024x24', '-nolisten', 'tcp'],
+                              pass_fds=(w,))
         finally:
             os.close(w)
         number = b''
@@ -208,6 +227,24 @@ class Harness:
             self.app = self.spawn(name, [os.path.abspath(self.args.app)] + list(extra))
         finally:
             self.env = saved
+
+    def restart_app_if_display_lost(self, extra=()):
+        """Once per suite: the app exited because it could not open the display that
+        start_x() had connected to (seen with many suites starting servers at once). Say
+        what the X server did, and start the app again, on a fresh server if that one is
+        gone. False when the app exited for any other reason, or already had its retry."""
+        if self.app_restarted or not any('cannot open display' in l
+                                         for l in self.log_tail('hark')):
+            return False
+        self.app_restarted = True
+        print('# the app could not open %s; X server alive: %s; its log: %s' % (
+            self.env['DISPLAY'], self.display_alive(), ' / '.join(self.log_tail('xvfb', 5))),
+            file=sys.stderr, flush=True)
+        if not self.display_alive():
+            self.start_x()
+            os.environ['DISPLAY'] = self.env['DISPLAY']
+        self.start_app(extra=extra)
+        return True
 
 
 def wait_for(predicate, timeout, what):
@@ -454,22 +491,10 @@ def main():
 
             def found():
                 if h.app.poll() is not None:
-                    # Seen once under a sanitizer with many suites running: the app could
-                    # not open a display the harness had just connected to. Say what the
-                    # X server did, and try once more on a live one.
-                    tail = h.log_tail('hark')
-                    if (any('cannot open display' in l for l in tail)
-                            and not state.get('app_restarted')):
-                        state['app_restarted'] = True
-                        print('# the app could not open %s; X server alive: %s; its log: %s' % (
-                            h.env['DISPLAY'], h.display_alive(),
-                            ' / '.join(h.log_tail('xvfb', 5))), file=sys.stderr, flush=True)
-                        if not h.display_alive():
-                            h.start_x()
-                            os.environ['DISPLAY'] = h.env['DISPLAY']
-                        h.start_app()
+                    if h.restart_app_if_display_lost():
                         return None
-                    raise RuntimeError('hark exited with %d: %s' % (h.app.returncode, tail))
+                    raise RuntimeError('hark exited with %d: %s' % (h.app.returncode,
+                                                                    h.log_tail('hark')))
                 for i in range(desktop.childCount):
                     a = desktop.getChildAtIndex(i)
                     if a is not None and a.name in ('hark', 'Hark', 'io.github.hark.Hark'):
