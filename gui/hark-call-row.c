@@ -189,7 +189,8 @@ update_details (HarkCallRow *self)
   g_autoptr(GVariant) encrypted = NULL;
   const char *codec = hark_dbus_call1_get_codec (self->call);
   GString *text = g_string_new (NULL);
-  double sent = 0, received = 0, lost = 0, loss = 0, jitter = 0, rtt = 0;
+  double sent = 0, received = 0, lost = 0, loss = 0, jitter = 0, rtt = 0, playout = 0;
+  gboolean fec = FALSE;
 
   g_string_append_printf (text, _("Codec: %s"),
                           codec != NULL && *codec != '\0' ? codec : _("not negotiated yet"));
@@ -223,6 +224,10 @@ update_details (HarkCallRow *self)
         g_string_append_printf (text, _("Jitter: %.1f ms\n"), jitter);
       if (lookup_number (stats, "rtt-ms", &rtt))
         g_string_append_printf (text, _("Round trip: %.0f ms\n"), rtt);
+      if (lookup_number (stats, "playout-delay-ms", &playout))
+        g_string_append_printf (text, _("Jitter buffer: %.0f ms\n"), playout);
+      if (g_variant_lookup (stats, "fec", "b", &fec) && fec)
+        g_string_append (text, _("Recovering lost packets (Opus FEC)\n"));
       if (text->len > 0 && text->str[text->len - 1] == '\n')
         g_string_truncate (text, text->len - 1);
     }

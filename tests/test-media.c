@@ -17,6 +17,7 @@
 #include <glib/gstdio.h>
 
 #include "hark-error.h"
+#include "hark-media-playout.h"
 #include "hark-media-private.h"
 #include "hark-media-session.h"
 #include "hark-test-audio.h"
@@ -52,6 +53,7 @@ typedef struct {
   GString          *b_dtmf;
   Relay            *relay;
   gboolean          want_relay;
+  gboolean          smooth_source;
 } Fixture;
 
 /* ------------------------------------------------------------------------ */
@@ -180,7 +182,24 @@ stats_get (HarkMediaSession *session,
     return value;
   if (g_variant_lookup (stats, key, "x", &signed_value))
     return MAX (signed_value, 0);
+  {
+    guint32 small = 0;
+
+    if (g_variant_lookup (stats, key, "u", &small))
+      return small;
+  }
   g_assert_not_reached ();
+}
+
+static gboolean
+stats_get_boolean (HarkMediaSession *session,
+                   const char       *key)
+{
+  g_autoptr(GVariant) stats = g_variant_ref_sink (hark_media_session_get_stats (session));
+  gboolean value = FALSE;
+
+  g_assert_true (g_variant_lookup (stats, key, "b", &value));
+  return value;
 }
 
 static void
@@ -277,13 +296,18 @@ set_codec (HarkMediaParams *params,
 static HarkMediaSession *
 make_session (HarkMediaParams *params,
               double           tone,
-              const char      *out)
+              const char      *out,
+              gboolean         smooth)
 {
   g_autoptr(GError) error = NULL;
   HarkMediaSession *session;
 
+  /* audiotestsrc's buffers are 1024 samples: 128 ms at 8 kHz, so its
+   * packets leave in bursts. A sound card's come every 10 ms. */
   g_free (params->audio_source);
-  params->audio_source = g_strdup_printf ("audiotestsrc freq=%g volume=0.5 is-live=true", tone);
+  params->audio_source = g_strdup_printf ("audiotestsrc freq=%g volume=0.5 is-live=true%s", tone,
+                                          smooth ? " samplesperbuffer=441 ! capsfilter caps=audio/x-raw,rate=44100"
+                                                 : "");
   g_free (params->audio_sink);
   params->audio_sink = g_strdup_printf ("audioconvert ! audioresample ! " SINK_CAPS " ! "
                                         "filesink location=\"%s\" buffer-mode=unbuffered "
@@ -329,8 +353,8 @@ pair_start (Fixture    *f,
   f->b_params.remote_address = g_strdup ("127.0.0.1");
   f->b_params.remote_rtp_port = a_port;
 
-  f->a = make_session (&f->a_params, TONE_A, f->a_out);
-  f->b = make_session (&f->b_params, TONE_B, f->b_out);
+  f->a = make_session (&f->a_params, TONE_A, f->a_out, f->smooth_source);
+  f->b = make_session (&f->b_params, TONE_B, f->b_out, f->smooth_source);
   g_signal_connect (f->b, "dtmf-received", G_CALLBACK (on_dtmf_received), f->b_dtmf);
 
   g_assert_cmpuint (hark_media_session_get_local_port (f->a), ==, a_port);
@@ -405,34 +429,108 @@ test_codec (Fixture       *f,
   assert_tone (f->a_out, TONE_B);
 }
 
-/* What B's receive path holds before its sink: the jitter buffer's 40 ms,
- * and with Opus one 20 ms packet that in-band FEC keeps back, not the
- * 120 ms that opusdec claims. Sinks play that much later than arrival. */
+/* What B's receive path holds before its sink, once its jitter buffer is
+ * there (after the first packet; until then, nothing upstream adds any). */
+static GstClockTime
+wait_decoded_latency (Fixture *f)
+{
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  GstClockTime latency;
+
+  do
+    {
+      wait_ms (20);
+      latency = hark_media_session_query_decoded_latency (f->b);
+    }
+  while ((!GST_CLOCK_TIME_IS_VALID (latency) || latency == 0) &&
+         g_get_monotonic_time () < deadline);
+  g_assert_true (GST_CLOCK_TIME_IS_VALID (latency));
+  return latency;
+}
+
+/* A smooth stream starts with a short playout delay: the jitter buffer's
+ * 10 ms, and with Opus no FEC packet held back (not the 120 ms that opusdec
+ * claims with FEC). Sinks play that much later than arrival. */
 static void
 test_decoded_latency (Fixture       *f,
                       gconstpointer  data)
 {
   const CodecCase *c = data;
-  GstClockTime expected = 40 * GST_MSECOND;
-  GstClockTime latency = GST_CLOCK_TIME_NONE;
-  gint64 deadline;
+  GstClockTime latency;
 
-  if (g_str_equal (c->name, "opus"))
-    expected += 20 * GST_MSECOND;
-
+  f->smooth_source = TRUE;
   pair_start (f, c->name, c->pt, c->clock_rate, 101, 8000, 0);
-  /* The jitter buffer is only there once the first packet came in. */
-  deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
-  do
-    {
-      wait_ms (50);
-      latency = hark_media_session_query_decoded_latency (f->b);
-    }
-  while ((!GST_CLOCK_TIME_IS_VALID (latency) || latency < 40 * GST_MSECOND) &&
-         g_get_monotonic_time () < deadline);
-  g_assert_true (GST_CLOCK_TIME_IS_VALID (latency));
-  g_assert_cmpuint (latency, >=, expected);
-  g_assert_cmpuint (latency, <=, expected + 5 * GST_MSECOND);
+  latency = wait_decoded_latency (f);
+  g_assert_cmpuint (stats_get (f->b, "playout-delay-ms"), ==, HARK_PLAYOUT_START_MS);
+  g_assert_cmpuint (latency, >=, HARK_PLAYOUT_START_MS * GST_MSECOND);
+  g_assert_cmpuint (latency, <=, (HARK_PLAYOUT_START_MS + 5) * GST_MSECOND);
+  if (g_str_equal (c->name, "opus"))
+    g_assert_false (stats_get_boolean (f->b, "fec"));
+}
+
+static guint64
+wait_playout_delay (Fixture *f,
+                    guint64  at_least)
+{
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  guint64 delay;
+
+  while ((delay = stats_get (f->b, "playout-delay-ms")) < at_least &&
+         g_get_monotonic_time () < deadline)
+    wait_ms (100);
+  g_test_message ("playout delay %" G_GUINT64_FORMAT " ms", delay);
+  return delay;
+}
+
+/* Packets in bursts (128 ms of audio at a time): the measured jitter calls
+ * for more than the start, and the delay grows to the setting, no further.
+ * Sinks then allow for it, and the tone still comes through. */
+static void
+test_playout_grows_with_jitter (Fixture       *f,
+                                gconstpointer  data)
+{
+  GstClockTime latency;
+
+  pair_start (f, "PCMU", 0, 8000, 0, 0, 0);
+  g_assert_cmpuint (wait_playout_delay (f, 40), ==, 40);
+  latency = hark_media_session_query_decoded_latency (f->b);
+  g_assert_cmpuint (latency, >=, 40 * GST_MSECOND);
+  g_assert_cmpuint (latency, <=, 45 * GST_MSECOND);
+  wait_ms (1500);
+  g_assert_cmpuint (stats_get (f->b, "playout-delay-ms"), ==, 40);
+  assert_tone (f->b_out, TONE_A);
+}
+
+/* The policy alone, on made-up counts. */
+static void
+test_playout_policy (void)
+{
+  g_autoptr(HarkPlayout) playout = hark_playout_new (40, 20);
+  g_autoptr(HarkPlayout) tight = hark_playout_new (5, 20);
+
+  g_assert_cmpuint (hark_playout_get_delay_ms (playout), ==, HARK_PLAYOUT_START_MS);
+  g_assert_cmpuint (hark_playout_get_delay_ms (tight), ==, 5);
+  /* The stream's start is noted, not acted on. */
+  g_assert_false (hark_playout_update (playout, 3, 1, 30.0));
+  g_assert_cmpuint (hark_playout_get_delay_ms (playout), ==, 10);
+  /* Nothing new and little jitter: it stays. */
+  g_assert_false (hark_playout_update (playout, 3, 1, 1.0));
+  /* Jitter: four times 3.1 ms, in 5 ms steps. */
+  g_assert_true (hark_playout_update (playout, 3, 1, 3.1));
+  g_assert_cmpuint (hark_playout_get_delay_ms (playout), ==, 15);
+  /* A late packet: one packet (20 ms) more. Opus FEC is only wanted; a
+   * decoder turns it on. */
+  g_assert_true (hark_playout_update (playout, 3, 2, 1.0));
+  g_assert_cmpuint (hark_playout_get_delay_ms (playout), ==, 35);
+  g_assert_false (hark_playout_get_fec_active (playout));
+  /* A lost one: never beyond the setting. */
+  g_assert_true (hark_playout_update (playout, 4, 2, 1.0));
+  g_assert_cmpuint (hark_playout_get_delay_ms (playout), ==, 40);
+  g_assert_false (hark_playout_update (playout, 9, 2, 500.0));
+  g_assert_cmpuint (hark_playout_get_delay_ms (playout), ==, 40);
+  /* Nor back down. */
+  g_assert_false (hark_playout_update (playout, 9, 2, 0.0));
+  g_assert_cmpuint (hark_playout_get_delay_ms (playout), ==, 40);
 }
 
 static void
@@ -467,7 +565,7 @@ test_rtp_timeout (Fixture       *f,
   f->b_params.direction = direction;
   f->b_params.rtp_timeout_ms = 1500;
 
-  f->b = make_session (&f->b_params, TONE_B, f->b_out);
+  f->b = make_session (&f->b_params, TONE_B, f->b_out, f->smooth_source);
   g_signal_connect (f->b, "rtp-timeout", G_CALLBACK (count_rtp_timeout), &timeouts);
   g_assert_true (hark_media_session_start (f->b, &error));
   g_assert_no_error (error);
@@ -684,6 +782,23 @@ test_loss (Fixture       *f,
   if (c->pt == 0)
     g_assert_cmpuint (f->relay->plaintext, >, 10);
   g_assert_cmpuint (stats_get (f->b, "packets-lost"), >, 0);
+
+  /* Loss makes the playout delay grow to the setting, and with Opus turns
+   * in-band FEC on: the decoder then holds one more packet, and says so. */
+  g_assert_cmpuint (wait_playout_delay (f, 40), ==, 40);
+  if (g_str_equal (c->name, "opus"))
+    {
+      gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+      GstClockTime latency;
+
+      while (!stats_get_boolean (f->b, "fec") && g_get_monotonic_time () < deadline)
+        wait_ms (50);
+      g_assert_true (stats_get_boolean (f->b, "fec"));
+      latency = hark_media_session_query_decoded_latency (f->b);
+      g_assert_cmpuint (latency, >=, 60 * GST_MSECOND);
+      g_assert_cmpuint (latency, <=, 65 * GST_MSECOND);
+      assert_tone (f->b_out, TONE_A);
+    }
 }
 
 typedef struct {
@@ -1019,6 +1134,9 @@ main (int   argc,
               test_decoded_latency, fixture_teardown);
   g_test_add ("/hark/media/latency/opus", Fixture, &codec_cases[3], fixture_setup,
               test_decoded_latency, fixture_teardown);
+  g_test_add ("/hark/media/latency/grows-with-jitter", Fixture, NULL, fixture_setup,
+              test_playout_grows_with_jitter, fixture_teardown);
+  g_test_add_func ("/hark/media/latency/policy", test_playout_policy);
   g_test_add ("/hark/media/rtp-timeout/silent-peer", Fixture,
               GUINT_TO_POINTER (HARK_MEDIA_DIRECTION_SENDRECV), fixture_setup, test_rtp_timeout,
               fixture_teardown);

@@ -34,6 +34,7 @@
 #include <gst/gst.h>
 
 #include "hark-error.h"
+#include "hark-media-playout.h"
 #include "hark-media-private.h"
 #include "hark-media-session.h"
 
@@ -46,6 +47,10 @@
 #define DTMF_PAUSE_MS      1000
 #define DTMF_VOLUME        10   /* -dBm0, RFC 4733 section 2.3.4 */
 #define STATS_INTERVAL_S   1
+/* GStreamer's default for live sinks is 20 ms. What runs after the jitter
+ * buffer (depayload, decode, convert, resample) takes well under 1 ms a
+ * packet, and every millisecond here is one the caller hears later. */
+#define SINK_PROCESSING_DEADLINE (10 * GST_MSECOND)
 
 typedef struct {
   const char *name;           /* as in SDP, canonical case */
@@ -118,6 +123,8 @@ struct _HarkMediaSession
   GstElement       *srtp_enc;       /* NULL for plain RTP */
   GstElement       *srtp_dec;
   BusLink          *bus_link;
+  HarkPlayout      *playout;
+  GWeakRef          jitterbuffer;   /* the newest stream's; set on a streaming thread */
 
   gboolean          muted;
   gboolean          started;
@@ -431,6 +438,19 @@ link_to_funnel (GstPad     *pad,
     }
 }
 
+/* Streaming thread: the peer's stream (a new SSRC) has its jitter buffer. */
+static void
+on_rtpbin_new_jitterbuffer (GstElement *rtpbin,
+                            GstElement *jitterbuffer,
+                            guint       session,
+                            guint       ssrc,
+                            gpointer    user_data)
+{
+  HarkMediaSession *self = user_data;
+
+  g_weak_ref_set (&self->jitterbuffer, jitterbuffer);
+}
+
 /* Streaming thread: a new SSRC or payload type came out of rtpbin. */
 static void
 on_rtpbin_pad_added (GstElement       *rtpbin,
@@ -483,13 +503,44 @@ on_rtpbin_pad_removed (GstElement       *rtpbin,
     gst_element_release_request_pad (parent, peer);
 }
 
-/* The default devices are phone streams to the sound server. */
+static void
+shorten_processing_deadline (GstElement *element)
+{
+  /* GstBaseSink's property: this library links only the core. */
+  if (GST_OBJECT_FLAG_IS_SET (element, GST_ELEMENT_FLAG_SINK) &&
+      g_object_class_find_property (G_OBJECT_GET_CLASS (element), "processing-deadline"))
+    g_object_set (element, "processing-deadline", (guint64) SINK_PROCESSING_DEADLINE, NULL);
+}
+
+/* The sinks inside a gst-launch description, which were added to their
+ * bin before it joined the pipeline. */
+static void
+shorten_processing_deadlines (GstElement *endpoint)
+{
+  g_autoptr(GstIterator) iterator = NULL;
+  GValue item = G_VALUE_INIT;
+
+  shorten_processing_deadline (endpoint);
+  if (!GST_IS_BIN (endpoint))
+    return;
+  iterator = gst_bin_iterate_recurse (GST_BIN (endpoint));
+  while (gst_iterator_next (iterator, &item) == GST_ITERATOR_OK)
+    {
+      shorten_processing_deadline (g_value_get_object (&item));
+      g_value_reset (&item);
+    }
+  g_value_unset (&item);
+}
+
+/* The default devices are phone streams to the sound server; sinks that
+ * auto-plugging adds later get the call's processing deadline too. */
 static void
 on_pipeline_deep_element_added (GstBin     *pipeline,
                                 GstBin     *bin,
                                 GstElement *element,
                                 gpointer    user_data)
 {
+  shorten_processing_deadline (element);
   if (g_object_class_find_property (G_OBJECT_GET_CLASS (element), "stream-properties"))
     {
       g_autoptr(GstStructure) props = gst_structure_new ("props",
@@ -720,49 +771,6 @@ out:
   return ok;
 }
 
-/* opusdec with in-band FEC holds each packet back until the next one
- * arrives (it may carry the FEC copy of a lost packet), and GStreamer 1.22
- * reports that as 120 ms of latency, the longest Opus packet. Audio sinks
- * then play every sample 100 ms later than they need to. The packets of a
- * call are its ptime long: report what the decoder really holds. */
-#define OPUSDEC_FEC_LATENCY (120 * GST_MSECOND)
-
-static GstPadProbeReturn
-correct_opus_fec_latency (GstPad          *pad,
-                          GstPadProbeInfo *info,
-                          gpointer         user_data)
-{
-  GstQuery *query = GST_PAD_PROBE_INFO_QUERY (info);
-  GstClockTime held = GPOINTER_TO_UINT (user_data) * GST_MSECOND;
-  GstClockTime min, max;
-  gboolean live;
-
-  /* PULL: on the way back, once opusdec has added its own. */
-  if (GST_QUERY_TYPE (query) != GST_QUERY_LATENCY ||
-      (GST_PAD_PROBE_INFO_TYPE (info) & GST_PAD_PROBE_TYPE_PULL) == 0)
-    return GST_PAD_PROBE_OK;
-
-  gst_query_parse_latency (query, &live, &min, &max);
-  if (min >= OPUSDEC_FEC_LATENCY)
-    {
-      gst_query_set_latency (query, live, min - OPUSDEC_FEC_LATENCY + held, max);
-      GST_PAD_PROBE_INFO_DATA (info) = query;
-    }
-  return GST_PAD_PROBE_OK;
-}
-
-static void
-set_opus_decoder_fec (HarkMediaSession *self,
-                      GstElement       *decoder)
-{
-  g_autoptr(GstPad) src = gst_element_get_static_pad (decoder, "src");
-  guint ptime = self->params.codec.ptime != 0 ? self->params.codec.ptime : 20;
-
-  g_object_set (decoder, "use-inband-fec", TRUE, "plc", TRUE, NULL);
-  gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_QUERY_UPSTREAM | GST_PAD_PROBE_TYPE_PULL,
-                     correct_opus_fec_latency, GUINT_TO_POINTER (ptime), NULL);
-}
-
 static gboolean
 build_recv_branch (HarkMediaSession  *self,
                    const char        *sink_description,
@@ -783,6 +791,7 @@ build_recv_branch (HarkMediaSession  *self,
   sink = make_endpoint (sink_description, "autoaudiosink", "sink", error);
   if (sink == NULL)
     goto out;
+  shorten_processing_deadlines (sink);
   e[7] = gst_object_ref_sink (sink);
 
   /* The probe feeds webrtcdsp what the loudspeaker plays, so it can be
@@ -798,7 +807,7 @@ build_recv_branch (HarkMediaSession  *self,
    * spanplc would cover G.711/G.722, but it crashes (plc_fillin) on the
    * jitter buffer's gap events in 1.22, so those play the gap as silence. */
   if (g_str_equal (self->codec->name, "opus"))
-    set_opus_decoder_fec (self, decoder);
+    hark_playout_attach_opus_decoder (self->playout, decoder);
 
   self->audio_funnel = gst_object_ref (funnel);
   self->decoder = gst_object_ref (decoder);
@@ -1429,6 +1438,8 @@ hark_media_session_finalize (GObject *object)
   g_string_free (self->dtmf_queue, TRUE);
   g_free (self->echo_probe_name);
   g_clear_pointer (&self->stats, g_variant_unref);
+  g_clear_pointer (&self->playout, hark_playout_unref);
+  g_weak_ref_clear (&self->jitterbuffer);
 
   G_OBJECT_CLASS (hark_media_session_parent_class)->finalize (object);
 }
@@ -1561,6 +1572,7 @@ hark_media_session_init (HarkMediaSession *self)
 {
   hark_media_params_init (&self->params);
   self->dtmf_queue = g_string_new (NULL);
+  g_weak_ref_init (&self->jitterbuffer, NULL);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1693,11 +1705,15 @@ session_build (const HarkMediaParams  *params,
   gst_bin_add (GST_BIN (self->pipeline), self->rtpbin);
 
   latency = params->jitter_latency_ms != 0 ? params->jitter_latency_ms : DEFAULT_LATENCY_MS;
+  self->playout = hark_playout_new (CLAMP (latency, MIN_LATENCY_MS, MAX_LATENCY_MS),
+                                    params->codec.ptime);
   g_object_set (self->rtpbin,
-                "latency", CLAMP (latency, MIN_LATENCY_MS, MAX_LATENCY_MS),
+                "latency", hark_playout_get_delay_ms (self->playout),
                 "do-lost", TRUE,
                 "drop-on-latency", TRUE,
                 NULL);
+  g_signal_connect (self->rtpbin, "new-jitterbuffer", G_CALLBACK (on_rtpbin_new_jitterbuffer),
+                    self);
   g_signal_connect (self->rtpbin, "request-pt-map", G_CALLBACK (on_rtpbin_request_pt_map), self);
   g_signal_connect (self->rtpbin, "pad-added", G_CALLBACK (on_rtpbin_pad_added), self);
   g_signal_connect (self->rtpbin, "pad-removed", G_CALLBACK (on_rtpbin_pad_removed), self);
@@ -2268,9 +2284,13 @@ static GVariant *stats_to_variant (HarkMediaSession *self,
  * interarrival jitter of the incoming stream); `remote-packets-lost` (x)
  * and `remote-loss-percent` (d, the fraction lost over the last report
  * interval) from the peer's last RTCP report on our stream; `rtt-ms` (d,
- * round trip from that report, absent until a report with one came); and
- * `codec` (s). The HarkMediaSession:stats property holds the same, sampled
- * once a second.
+ * round trip from that report, absent until a report with one came);
+ * `playout-delay-ms` (u, how long the jitter buffer now waits for a late
+ * packet: it starts at 10 ms and grows with late or lost packets and with
+ * jitter, up to the jitter-buffer-latency setting); with Opus, `fec` (b,
+ * whether the decoder uses in-band FEC, which it turns on at the first loss
+ * and which holds one more packet); and `codec` (s). The
+ * HarkMediaSession:stats property holds the same, sampled once a second.
  *
  * Returns: (transfer floating): an a{sv}
  */
@@ -2341,6 +2361,11 @@ stats_to_variant (HarkMediaSession *self,
                          g_variant_new_double (stats->remote_fraction_lost * 100.0));
   if (stats->have_rtt)
     g_variant_builder_add (&builder, "{sv}", "rtt-ms", g_variant_new_double (stats->rtt_ms));
+  g_variant_builder_add (&builder, "{sv}", "playout-delay-ms",
+                         g_variant_new_uint32 (hark_playout_get_delay_ms (self->playout)));
+  if (g_str_equal (self->codec->name, "opus"))
+    g_variant_builder_add (&builder, "{sv}", "fec",
+                           g_variant_new_boolean (hark_playout_get_fec_active (self->playout)));
 
   return g_variant_builder_end (&builder);
 }
@@ -2373,7 +2398,29 @@ check_peer_activity (HarkMediaSession *self,
   g_signal_emit (self, signals[SIGNAL_RTP_TIMEOUT], 0);
 }
 
-/* Once a second: MediaStats, and whether the peer is still there. */
+/* The jitter buffer's latency follows the network: see HarkPlayout. */
+static void
+adapt_playout (HarkMediaSession *self,
+               const Stats      *stats)
+{
+  g_autoptr(GstElement) jitterbuffer = g_weak_ref_get (&self->jitterbuffer);
+  g_autoptr(GstStructure) counts = NULL;
+
+  if (jitterbuffer == NULL)
+    return;
+  g_object_get (jitterbuffer, "stats", &counts, NULL);
+  if (counts == NULL ||
+      !hark_playout_update (self->playout, structure_get_count (counts, "num-lost"),
+                            structure_get_count (counts, "num-late"), stats->jitter_ms))
+    return;
+
+  /* rtpbin hands it to every jitter buffer; the sinks then wait as long. */
+  g_object_set (self->rtpbin, "latency", hark_playout_get_delay_ms (self->playout), NULL);
+  gst_bin_recalculate_latency (GST_BIN (self->pipeline));
+}
+
+/* Once a second: the playout delay, MediaStats, and whether the peer is
+ * still there. */
 static void
 stats_tick (HarkMediaSession *self)
 {
@@ -2381,6 +2428,7 @@ stats_tick (HarkMediaSession *self)
   g_autoptr(GVariant) variant = NULL;
 
   collect_stats (self, &stats);
+  adapt_playout (self, &stats);
   variant = g_variant_ref_sink (stats_to_variant (self, &stats));
   if (self->stats == NULL || !g_variant_equal (variant, self->stats))
     {

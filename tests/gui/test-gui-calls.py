@@ -654,6 +654,8 @@ def main():
             wait_for(lambda: (sent() or 0) > first, 10, 'the packets sent to climb past %d' % first)
             wait_for(lambda: find(details.parent, role='label', name_re='Packets received: \d+'),
                      5, 'packets received')
+            wait_for(lambda: find(details.parent, role='label', name_re='Jitter buffer: \d+ ms'),
+                     5, 'the jitter buffer’s playout delay')
         else:
             print('# the daemon has no MediaStats yet: the details must say so')
             wait_for(lambda: find(details.parent, role='label', name_re='No statistics yet'), 5,
