@@ -39,6 +39,7 @@
 #include "hark-auth-attempt.h"
 #include "hark-call.h"
 #include "hark-call-forks.h"
+#include "hark-env.h"
 #include "hark-error.h"
 #include "hark-paths.h"
 #include "hark-secret-store.h"
@@ -849,12 +850,7 @@ update_dialog_ids (HarkCall    *self,
 static guint
 info_answer_delay_ms (void)
 {
-  const char *text = g_getenv ("HARK_INFO_ANSWER_DELAY_MS");
-  guint64 ms;
-
-  if (text != NULL && g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT, &ms, NULL))
-    return (guint) ms;
-  return 0;
+  return hark_env_get_ms ("HARK_INFO_ANSWER_DELAY_MS", 0, G_MAXUINT, 0);
 }
 
 typedef struct {
@@ -2691,12 +2687,7 @@ ring_timeout_cb (gpointer user_data)
 static guint
 ring_timeout_ms (void)
 {
-  const char *text = g_getenv ("HARK_RING_TIMEOUT_MS");
-  guint64 ms;
-
-  if (text != NULL && g_ascii_string_to_unsigned (text, 10, 1, G_MAXUINT, &ms, NULL))
-    return (guint) ms;
-  return RING_TIMEOUT_SECONDS * 1000;
+  return hark_env_get_ms ("HARK_RING_TIMEOUT_MS", 1, G_MAXUINT, RING_TIMEOUT_SECONDS * 1000);
 }
 
 /* What hark_call_start() sends with: FALSE when the incoming offer does

@@ -21,6 +21,7 @@
 #include <sofia-sip/sip_tag.h>
 #include <sofia-sip/url.h>
 
+#include "hark-env.h"
 #include "hark-error.h"
 #include "hark-mwi.h"
 #include "hark-pidf.h"
@@ -826,16 +827,12 @@ hark_subscription_manager_class_init (HarkSubscriptionManagerClass *klass)
 static void
 hark_subscription_manager_init (HarkSubscriptionManager *self)
 {
-  const char *timeout = g_getenv ("HARK_SUBSCRIPTION_ANSWER_TIMEOUT_MS");
-  guint64 ms = ANSWER_TIMEOUT_MS;
-
   self->subscriptions = g_hash_table_new_full (NULL, NULL, g_object_unref, NULL);
   self->states = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, profile_state_free);
 
-  /* Test-only knob (documented in Subscription1.xml); clamped to be sane. */
-  if (timeout != NULL && !g_ascii_string_to_unsigned (timeout, 10, 100, 300000, &ms, NULL))
-    ms = ANSWER_TIMEOUT_MS;
-  self->answer_timeout_ms = (guint) ms;
+  /* Test-only knob (documented in Subscription1.xml), within sane bounds. */
+  self->answer_timeout_ms = hark_env_get_ms ("HARK_SUBSCRIPTION_ANSWER_TIMEOUT_MS", 100, 300000,
+                                             ANSWER_TIMEOUT_MS);
 }
 
 /**

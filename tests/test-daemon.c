@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "hark-env.h"
 #include "hark-error.h"
 #include "hark-test-bus.h"
 
@@ -439,6 +440,40 @@ test_activation (Fixture       *fixture,
 #endif
 }
 
+/* The timing knobs: in range they win, anything else is the default.
+ * First of the tests, before any of them starts a thread. */
+static void
+test_env_ms (void)
+{
+  static const struct {
+    const char *text;
+    guint       expected;
+  } cases[] = {
+    { NULL, 500 },
+    { "1500", 1500 },
+    { "100", 100 },
+    { "2000", 2000 },
+    { "99", 500 },
+    { "2001", 500 },
+    { "", 500 },
+    { "12ms", 500 },
+    { "-5", 500 },
+    { " 150", 500 },
+    { "99999999999999999999", 500 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      if (cases[i].text == NULL)
+        g_unsetenv ("HARK_TEST_KNOB_MS");
+      else
+        g_setenv ("HARK_TEST_KNOB_MS", cases[i].text, TRUE);
+      g_assert_cmpuint (hark_env_get_ms ("HARK_TEST_KNOB_MS", 100, 2000, 500), ==,
+                        cases[i].expected);
+    }
+  g_unsetenv ("HARK_TEST_KNOB_MS");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -450,6 +485,7 @@ main (int   argc,
 #define ADD(path, flags, func) \
   g_test_add (path, Fixture, GUINT_TO_POINTER (flags), fixture_setup, func, fixture_teardown)
 
+  g_test_add_func ("/hark/daemon/env-ms", test_env_ms);
   ADD ("/hark/daemon/name-owned", HARK_TEST_BUS_FLAGS_NONE, test_name_owned);
   ADD ("/hark/daemon/plain-malloc", HARK_TEST_BUS_FLAGS_NONE, test_plain_malloc);
   ADD ("/hark/daemon/object-manager", HARK_TEST_BUS_FLAGS_NONE, test_object_manager);

@@ -33,6 +33,7 @@
 
 #include <gst/gst.h>
 
+#include "hark-env.h"
 #include "hark-error.h"
 #include "hark-media-playout.h"
 #include "hark-media-private.h"
@@ -1630,11 +1631,8 @@ env_description (const char *variable)
 static void
 apply_rtp_timeout_override (HarkMediaParams *params)
 {
-  const char *text = g_getenv ("HARK_RTP_TIMEOUT_MS");
-  guint64 ms;
-
-  if (text != NULL && g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT, &ms, NULL))
-    params->rtp_timeout_ms = (guint) ms;
+  params->rtp_timeout_ms = hark_env_get_ms ("HARK_RTP_TIMEOUT_MS", 0, G_MAXUINT,
+                                            params->rtp_timeout_ms);
 }
 
 /* Builds the pipeline; no main-context source is attached, so that this may

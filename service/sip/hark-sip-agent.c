@@ -31,6 +31,7 @@
 #include <sofia-sip/su_tagarg.h>
 #include <sofia-sip/tport_tag.h>
 
+#include "hark-env.h"
 #include "hark-error.h"
 #include "hark-sip-agent.h"
 
@@ -1694,12 +1695,7 @@ hark_sip_agent_get_ca_bundle (HarkSipAgent *self)
 guint
 hark_sip_get_t1x64_ms (void)
 {
-  const char *text = g_getenv ("HARK_SIP_T1X64_MS");
-  guint64 ms;
-
-  if (text == NULL || !g_ascii_string_to_unsigned (text, 10, 1000, HARK_SIP_T1X64_MS, &ms, NULL))
-    return HARK_SIP_T1X64_MS;
-  return (guint) ms;
+  return hark_env_get_ms ("HARK_SIP_T1X64_MS", 1000, HARK_SIP_T1X64_MS, HARK_SIP_T1X64_MS);
 }
 
 gboolean
