@@ -23,12 +23,20 @@ typedef struct {
   HarkTestCalls  calls;       /* states, traces and incoming calls seen */
 } Fixture;
 
+/* @env: (nullable): "NAME=VALUE" for the daemon (its test knobs) */
+static void
+fixture_setup_with_env (Fixture            *fixture,
+                        const char * const *env)
+{
+  fixture->bus = hark_test_bus_new_full (HARK_TEST_BUS_FLAGS_NONE, env);
+  hark_test_calls_init (&fixture->calls, fixture->bus);
+}
+
 static void
 fixture_setup (Fixture       *fixture,
                gconstpointer  user_data)
 {
-  fixture->bus = hark_test_bus_new (HARK_TEST_BUS_FLAGS_NONE);
-  hark_test_calls_init (&fixture->calls, fixture->bus);
+  fixture_setup_with_env (fixture, NULL);
 }
 
 static void
@@ -64,9 +72,9 @@ static void
 fixture_setup_slow_info (Fixture       *fixture,
                          gconstpointer  user_data)
 {
-  g_setenv ("HARK_INFO_ANSWER_DELAY_MS", "30000", TRUE);
-  fixture_setup (fixture, user_data);
-  g_unsetenv ("HARK_INFO_ANSWER_DELAY_MS");
+  const char *env[] = { "HARK_INFO_ANSWER_DELAY_MS=30000", NULL };
+
+  fixture_setup_with_env (fixture, env);
 }
 
 static void
@@ -288,9 +296,9 @@ static void
 fixture_setup_short_timers (Fixture       *fixture,
                             gconstpointer  user_data)
 {
-  g_setenv ("HARK_SIP_T1X64_MS", "2000", TRUE);
-  fixture_setup (fixture, user_data);
-  g_unsetenv ("HARK_SIP_T1X64_MS");
+  const char *env[] = { "HARK_SIP_T1X64_MS=2000", NULL };
+
+  fixture_setup_with_env (fixture, env);
 }
 
 /* The caller vanishes after our 200 (no ACK, nothing answered): once the

@@ -27,12 +27,20 @@ typedef struct {
   char             *password; /* Kamailio's password */
 } Fixture;
 
+/* @env: (nullable): "NAME=VALUE" for the daemon (its test knobs) */
+static void
+fixture_setup_with_env (Fixture            *fixture,
+                        const char * const *env)
+{
+  fixture->bus = hark_test_bus_new_full (HARK_TEST_BUS_FLAGS_NONE, env);
+  hark_test_calls_init (&fixture->calls, fixture->bus);
+}
+
 static void
 fixture_setup (Fixture       *fixture,
                gconstpointer  user_data)
 {
-  fixture->bus = hark_test_bus_new (HARK_TEST_BUS_FLAGS_NONE);
-  hark_test_calls_init (&fixture->calls, fixture->bus);
+  fixture_setup_with_env (fixture, NULL);
 }
 
 static void
@@ -1097,30 +1105,24 @@ test_100rel_timer (Fixture       *fixture,
 }
 
 /* The daemon of these tests lets incoming calls ring 1.5 s only. */
-/* A daemon started with @variable=@value in its environment. */
-static void
-fixture_setup_with_env (Fixture       *fixture,
-                        gconstpointer  user_data,
-                        const char    *variable,
-                        const char    *value)
-{
-  g_setenv (variable, value, TRUE);
-  fixture_setup (fixture, user_data);
-  g_unsetenv (variable);
-}
-
 static void
 fixture_setup_short_ring (Fixture       *fixture,
                           gconstpointer  user_data)
 {
-  fixture_setup_with_env (fixture, user_data, "HARK_RING_TIMEOUT_MS", "1500");
+  const char *env[] = { "HARK_RING_TIMEOUT_MS=1500", NULL };
+
+  fixture_setup_with_env (fixture, env);
 }
 
+/* The daemon of these tests hangs up answered calls after 2 s without RTP
+ * or RTCP. */
 static void
 fixture_setup_short_rtp_timeout (Fixture       *fixture,
                                  gconstpointer  user_data)
 {
-  fixture_setup_with_env (fixture, user_data, "HARK_RTP_TIMEOUT_MS", "2000");
+  const char *env[] = { "HARK_RTP_TIMEOUT_MS=2000", NULL };
+
+  fixture_setup_with_env (fixture, env);
 }
 
 /* The caller vanishes after the ACK (no RTP, no RTCP, no BYE): Hark hangs
