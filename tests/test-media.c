@@ -531,6 +531,21 @@ test_playout_policy (void)
   /* Nor back down. */
   g_assert_false (hark_playout_update (playout, 9, 2, 0.0));
   g_assert_cmpuint (hark_playout_get_delay_ms (playout), ==, 40);
+
+  /* A new stream's jitter buffer counts from 0 again: its first counts are
+   * its start, and its next late packet counts. */
+  g_assert_false (hark_playout_update (tight, 7, 0, 0.0));
+  g_assert_false (hark_playout_update (tight, 1, 0, 0.0));
+  g_assert_cmpuint (hark_playout_get_delay_ms (tight), ==, 5);
+  g_assert_false (hark_playout_update (tight, 1, 1, 0.0));  /* bound 5 */
+  {
+    g_autoptr(HarkPlayout) renewed = hark_playout_new (40, 20);
+
+    g_assert_false (hark_playout_update (renewed, 7, 0, 0.0));
+    g_assert_false (hark_playout_update (renewed, 1, 0, 0.0));
+    g_assert_true (hark_playout_update (renewed, 1, 1, 0.0));
+    g_assert_cmpuint (hark_playout_get_delay_ms (renewed), ==, 30);
+  }
 }
 
 static void

@@ -102,7 +102,8 @@ round_up_to_grain (double ms)
  *
  * Takes the jitter buffer's latest counts (about once a second). The first
  * call only notes them and does not act: a stream's first packets come
- * while both pipelines are still starting.
+ * while both pipelines are still starting. Counts lower than the last ones
+ * are a new stream's (the peer changed its SSRC): they are noted the same.
  *
  * Returns: %TRUE when the playout delay grew and the jitter buffer should
  *   take hark_playout_get_delay_ms()
@@ -116,7 +117,7 @@ hark_playout_update (HarkPlayout *self,
   guint64 trouble = lost + late;
   guint wanted = self->delay_ms;
 
-  if (!self->have_baseline)
+  if (!self->have_baseline || trouble < self->trouble)
     {
       self->have_baseline = TRUE;
       self->trouble = trouble;
