@@ -501,6 +501,88 @@ test_playout_grows_with_jitter (Fixture       *f,
   assert_tone (f->b_out, TONE_A);
 }
 
+/* Buffers 0..N of 20 ms; from SHIFT_AT on, their timestamps come 7 ms
+ * later (a jitter buffer's correction), and from DRIFT_FROM on they creep
+ * 1 ms each (less, each time, than audioresample would notice). */
+#define SHIFT_AT   5
+#define DRIFT_FROM 12
+
+static GstPadProbeReturn
+move_timeline (GstPad          *pad,
+               GstPadProbeInfo *info,
+               gpointer         user_data)
+{
+  guint *index = user_data;
+  GstBuffer *buffer = gst_buffer_make_writable (GST_PAD_PROBE_INFO_BUFFER (info));
+  GstClockTime shift = 0;
+
+  if (*index >= SHIFT_AT)
+    shift += 7 * GST_MSECOND;
+  if (*index >= DRIFT_FROM)
+    shift += (*index - DRIFT_FROM + 1) * GST_MSECOND;
+  GST_BUFFER_PTS (buffer) = *index * 20 * GST_MSECOND + shift;
+  GST_BUFFER_DURATION (buffer) = 20 * GST_MSECOND;
+  GST_BUFFER_FLAG_UNSET (buffer, GST_BUFFER_FLAG_DISCONT);
+  GST_PAD_PROBE_INFO_DATA (info) = buffer;
+  (*index)++;
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+record_discont (GstElement *sink,
+                GstBuffer  *buffer,
+                GstPad     *pad,
+                GString    *marks)
+{
+  g_string_append_c (marks, GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_DISCONT) ? 'D' : '.');
+}
+
+/* After the decoder, audio keeps to the jitter buffer's timeline: a
+ * buffer more than 5 ms off where the last ones lead is a discontinuity
+ * (audioresample and the sinks then follow it), the others are not. */
+static void
+test_playout_timeline (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GstElement) pipeline = NULL;
+  g_autoptr(GstElement) shift = NULL;
+  g_autoptr(GstElement) decoder = NULL;
+  g_autoptr(GstElement) sink = NULL;
+  g_autoptr(GstPad) pad = NULL;
+  g_autoptr(GstBus) bus = NULL;
+  g_autoptr(GstMessage) message = NULL;
+  g_autoptr(HarkPlayout) playout = hark_playout_new (40, 20);
+  g_autoptr(GString) marks = g_string_new (NULL);
+  guint index = 0;
+
+  g_assert_true (hark_media_ensure_gst (&error));
+  pipeline = gst_parse_launch ("audiotestsrc num-buffers=20 samplesperbuffer=160 "
+                               "! audio/x-raw,rate=8000 ! identity name=shift "
+                               "! identity name=decoder ! fakesink name=sink sync=false "
+                               "signal-handoffs=true", &error);
+  g_assert_no_error (error);
+  shift = gst_bin_get_by_name (GST_BIN (pipeline), "shift");
+  decoder = gst_bin_get_by_name (GST_BIN (pipeline), "decoder");
+  sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
+  pad = gst_element_get_static_pad (shift, "src");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, move_timeline, &index, NULL);
+  hark_playout_attach_decoder (playout, decoder);
+  g_signal_connect (sink, "handoff", G_CALLBACK (record_discont), marks);
+
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  bus = gst_element_get_bus (pipeline);
+  message = gst_bus_timed_pop_filtered (bus, 10 * GST_SECOND,
+                                        GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  g_assert_nonnull (message);
+  g_assert_cmpint (GST_MESSAGE_TYPE (message), ==, GST_MESSAGE_EOS);
+
+  /* The 7 ms jump at once; the creep once it adds up to more than 5 ms
+   * (its 6th buffer), counted from there again after that. */
+  g_test_message ("discontinuities: %s", marks->str);
+  g_assert_cmpstr (marks->str, ==, ".....D...........D..");
+}
+
 /* The policy alone, on made-up counts. */
 static void
 test_playout_policy (void)
@@ -1152,6 +1234,7 @@ main (int   argc,
   g_test_add ("/hark/media/latency/grows-with-jitter", Fixture, NULL, fixture_setup,
               test_playout_grows_with_jitter, fixture_teardown);
   g_test_add_func ("/hark/media/latency/policy", test_playout_policy);
+  g_test_add_func ("/hark/media/latency/timeline", test_playout_timeline);
   g_test_add ("/hark/media/rtp-timeout/silent-peer", Fixture,
               GUINT_TO_POINTER (HARK_MEDIA_DIRECTION_SENDRECV), fixture_setup, test_rtp_timeout,
               fixture_teardown);

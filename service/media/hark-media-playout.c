@@ -12,6 +12,10 @@
 #define JITTER_FACTOR   4.0
 #define DELAY_GRAIN_MS  5
 
+/* How far decoded audio may stray from the jitter buffer's timeline before
+ * it is marked as a discontinuity (see keep_to_timeline()). */
+#define TIMELINE_SLACK (5 * GST_MSECOND)
+
 /* opusdec in GStreamer 1.22 reports 120 ms, the longest Opus packet, as its
  * latency once in-band FEC is on, where it really holds one packet. */
 #define OPUSDEC_FEC_LATENCY (120 * GST_MSECOND)
@@ -189,6 +193,73 @@ report_opus_latency (GstPad          *pad,
     min += self->packet_ms * GST_MSECOND;
   gst_query_set_latency (query, live, min, max);
   return GST_PAD_PROBE_OK;
+}
+
+/* Where the audio would be if every buffer followed the last one exactly:
+ * the count that audioresample and the sinks keep. */
+typedef struct {
+  GstClockTime next_pts;
+} Timeline;
+
+/* On the decoder's source pad. The jitter buffer corrects its timeline as
+ * it learns the stream's real transit (a stream's first packets often come
+ * late, in a burst) or when it resynchronises on a late packet. audioresample
+ * ignores timestamps that stray less than 1/32 s from its own count, and
+ * audio sinks less than 40 ms, so without a discontinuity such a correction
+ * never reaches the loudspeaker: the call would play up to 31 ms later than
+ * its buffer says, for its whole length. */
+static GstPadProbeReturn
+keep_to_timeline (GstPad          *pad,
+                  GstPadProbeInfo *info,
+                  gpointer         user_data)
+{
+  Timeline *timeline = user_data;
+  GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstClockTime pts = GST_BUFFER_PTS (buffer);
+
+  if (!GST_CLOCK_TIME_IS_VALID (pts))
+    return GST_PAD_PROBE_OK;
+
+  if (!GST_CLOCK_TIME_IS_VALID (timeline->next_pts) ||
+      GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_DISCONT))
+    timeline->next_pts = pts;
+  else if (pts > timeline->next_pts + TIMELINE_SLACK ||
+           pts + TIMELINE_SLACK < timeline->next_pts)
+    {
+      GST_LOG_OBJECT (pad, "timeline moved by %" GST_STIME_FORMAT ": discontinuity",
+                      GST_STIME_ARGS (GST_CLOCK_DIFF (timeline->next_pts, pts)));
+      buffer = gst_buffer_make_writable (buffer);
+      GST_BUFFER_FLAG_SET (buffer, GST_BUFFER_FLAG_DISCONT);
+      GST_PAD_PROBE_INFO_DATA (info) = buffer;
+      timeline->next_pts = pts;
+    }
+  /* Without a duration there is no count to keep: start again from the next. */
+  timeline->next_pts = GST_BUFFER_DURATION_IS_VALID (buffer) ?
+                       timeline->next_pts + GST_BUFFER_DURATION (buffer) : GST_CLOCK_TIME_NONE;
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+timeline_free (gpointer data)
+{
+  g_free (data);
+}
+
+/**
+ * hark_playout_attach_decoder:
+ * @decoder: the receive path's decoder, before its pipeline starts
+ *
+ * Makes the audio after @decoder follow the jitter buffer's timeline.
+ */
+void
+hark_playout_attach_decoder (HarkPlayout *self,
+                             GstElement  *decoder)
+{
+  g_autoptr(GstPad) src = gst_element_get_static_pad (decoder, "src");
+  Timeline *timeline = g_new0 (Timeline, 1);
+
+  timeline->next_pts = GST_CLOCK_TIME_NONE;
+  gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER, keep_to_timeline, timeline, timeline_free);
 }
 
 /**

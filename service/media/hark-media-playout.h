@@ -34,6 +34,8 @@ gboolean     hark_playout_update              (HarkPlayout *self,
                                                guint64      late,
                                                double       jitter_ms);
 
+void         hark_playout_attach_decoder      (HarkPlayout *self,
+                                               GstElement  *decoder);
 void         hark_playout_attach_opus_decoder (HarkPlayout *self,
                                                GstElement  *decoder);
 

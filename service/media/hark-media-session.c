@@ -809,6 +809,7 @@ build_recv_branch (HarkMediaSession  *self,
    * jitter buffer's gap events in 1.22, so those play the gap as silence. */
   if (g_str_equal (self->codec->name, "opus"))
     hark_playout_attach_opus_decoder (self->playout, decoder);
+  hark_playout_attach_decoder (self->playout, decoder);
 
   self->audio_funnel = gst_object_ref (funnel);
   self->decoder = gst_object_ref (decoder);
