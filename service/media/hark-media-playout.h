@@ -16,7 +16,9 @@ G_BEGIN_DECLS
  * never beyond the setting and never back down (each change is a gap in
  * what is played). With Opus it also turns the decoder's in-band FEC on at
  * the first loss: FEC recovers a lost packet from the next one, so it holds
- * every packet back by one, which is only worth it once packets go missing. */
+ * every packet back by one, which is only worth it once packets go missing.
+ * And it keeps the decoded audio to the jitter buffer's timeline, so that
+ * what comes after (resampler, sink) plays each buffer when it says. */
 typedef struct _HarkPlayout HarkPlayout;
 
 #define HARK_PLAYOUT_START_MS 10
