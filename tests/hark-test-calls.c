@@ -233,6 +233,29 @@ hark_test_calls_wait_incoming (HarkTestCalls *self)
 }
 
 /**
+ * hark_test_calls_sipp_calls_in:
+ * @self: the watcher
+ * @scenario: a UAC scenario in tests/sipp/
+ * @out_sipp: (out): the SIPp process (see hark_test_sipp_start())
+ *
+ * The other way round from hark_test_calls_dial_sipp(): SIPp calls the
+ * daemon's local profile with @scenario; fails the test unless the call
+ * comes in (IncomingCall, whose path is then @self's incoming).
+ *
+ * Returns: (transfer full): a proxy of the incoming call
+ */
+HarkDBusCall1 *
+hark_test_calls_sipp_calls_in (HarkTestCalls     *self,
+                               const char        *scenario,
+                               HarkTestProcess  **out_sipp)
+{
+  hark_test_calls_watch_incoming (self);
+  *out_sipp = hark_test_sipp_start (self->bus, scenario,
+                                    hark_test_sipp_get_local_profile_port (self->bus), NULL);
+  return hark_test_calls_wait_incoming (self);
+}
+
+/**
  * hark_test_calls_states_contain_in_order:
  * @states: (element-type utf8): states seen
  * @expected: (array zero-terminated=1): states to find

@@ -59,6 +59,9 @@ HarkDBusCall1   *hark_test_calls_dial_sipp               (HarkTestCalls      *se
 
 void             hark_test_calls_watch_incoming          (HarkTestCalls      *self);
 HarkDBusCall1   *hark_test_calls_wait_incoming           (HarkTestCalls      *self);
+HarkDBusCall1   *hark_test_calls_sipp_calls_in           (HarkTestCalls      *self,
+                                                          const char         *scenario,
+                                                          HarkTestProcess   **out_sipp);
 
 gboolean         hark_test_calls_states_contain_in_order (GPtrArray          *states,
                                                           const char * const *expected);

@@ -96,10 +96,7 @@ answer_and_wait_info (Fixture          *fixture,
   g_autoptr(GError) error = NULL;
   HarkDBusCall1 *call;
 
-  hark_test_calls_watch_incoming (&fixture->calls);
-  *out_sipp = hark_test_sipp_start (fixture->bus, scenario,
-                                    hark_test_sipp_get_local_profile_port (fixture->bus), NULL);
-  call = hark_test_calls_wait_incoming (&fixture->calls);
+  call = hark_test_calls_sipp_calls_in (&fixture->calls, scenario, out_sipp);
   *out_dialog = hark_test_calls_get_dialog (&fixture->calls, call);
   g_signal_connect (call, "dtmf-received", G_CALLBACK (on_dtmf_received), digits);
 
@@ -313,10 +310,7 @@ test_vanished_no_ack (Fixture       *fixture,
   HarkTestProcess *sipp;
   gint64 start;
 
-  hark_test_calls_watch_incoming (&fixture->calls);
-  sipp = hark_test_sipp_start (fixture->bus, "uac-no-ack.xml",
-                               hark_test_sipp_get_local_profile_port (fixture->bus), NULL);
-  call = hark_test_calls_wait_incoming (&fixture->calls);
+  call = hark_test_calls_sipp_calls_in (&fixture->calls, "uac-no-ack.xml", &sipp);
   dialog = hark_test_calls_get_dialog (&fixture->calls, call);
 
   start = g_get_monotonic_time ();

@@ -215,11 +215,7 @@ test_incoming_accept (Fixture       *fixture,
   g_autofree char *profile = hark_test_sipp_dup_local_profile_path (fixture->bus);
   HarkTestProcess *sipp;
 
-  hark_test_calls_watch_incoming (&fixture->calls);
-  sipp = hark_test_sipp_start (fixture->bus, "uac-call.xml",
-                               hark_test_sipp_get_local_profile_port (fixture->bus), NULL);
-
-  call = hark_test_calls_wait_incoming (&fixture->calls);
+  call = hark_test_calls_sipp_calls_in (&fixture->calls, "uac-call.xml", &sipp);
   dialog = hark_test_calls_get_dialog (&fixture->calls, call);
   g_assert_cmpstr (hark_dbus_call1_get_direction (call), ==, "incoming");
   g_assert_cmpstr (hark_dbus_call1_get_state (call), ==, "ringing");
@@ -259,11 +255,7 @@ test_incoming_reject (Fixture       *fixture,
   g_autoptr(HarkDBusCall1) call = NULL;
   HarkTestProcess *sipp;
 
-  hark_test_calls_watch_incoming (&fixture->calls);
-  sipp = hark_test_sipp_start (fixture->bus, "uac-reject.xml",
-                               hark_test_sipp_get_local_profile_port (fixture->bus), NULL);
-
-  call = hark_test_calls_wait_incoming (&fixture->calls);
+  call = hark_test_calls_sipp_calls_in (&fixture->calls, "uac-reject.xml", &sipp);
   g_assert_cmpstr (hark_dbus_call1_get_state (call), ==, "ringing");
 
   /* 200 is not a final error response */
@@ -721,10 +713,7 @@ test_bye_after_ack (Fixture       *fixture,
   gssize ack;
   gssize bye;
 
-  hark_test_calls_watch_incoming (&fixture->calls);
-  sipp = hark_test_sipp_start (fixture->bus, "uac-late-ack.xml",
-                               hark_test_sipp_get_local_profile_port (fixture->bus), NULL);
-  call = hark_test_calls_wait_incoming (&fixture->calls);
+  call = hark_test_calls_sipp_calls_in (&fixture->calls, "uac-late-ack.xml", &sipp);
   dialog = hark_test_calls_get_dialog (&fixture->calls, call);
 
   hark_dbus_call1_call_accept_sync (call, g_variant_new ("a{sv}", NULL), NULL, &error);
@@ -1137,10 +1126,7 @@ test_rtp_timeout (Fixture       *fixture,
   HarkTestProcess *sipp;
   gint64 active_at;
 
-  hark_test_calls_watch_incoming (&fixture->calls);
-  sipp = hark_test_sipp_start (fixture->bus, "uac-rtp-silent.xml",
-                               hark_test_sipp_get_local_profile_port (fixture->bus), NULL);
-  call = hark_test_calls_wait_incoming (&fixture->calls);
+  call = hark_test_calls_sipp_calls_in (&fixture->calls, "uac-rtp-silent.xml", &sipp);
   hark_dbus_call1_call_accept_sync (call, g_variant_new ("a{sv}", NULL), NULL, &error);
   g_assert_no_error (error);
   g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (call), "State", "active",
@@ -1163,10 +1149,7 @@ test_ring_timeout (Fixture       *fixture,
   g_autoptr(HarkDBusCall1) call = NULL;
   HarkTestProcess *sipp;
 
-  hark_test_calls_watch_incoming (&fixture->calls);
-  sipp = hark_test_sipp_start (fixture->bus, "uac-unanswered.xml",
-                               hark_test_sipp_get_local_profile_port (fixture->bus), NULL);
-  call = hark_test_calls_wait_incoming (&fixture->calls);
+  call = hark_test_calls_sipp_calls_in (&fixture->calls, "uac-unanswered.xml", &sipp);
   g_assert_cmpstr (hark_dbus_call1_get_state (call), ==, "ringing");
   g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (call), "State", "terminated",
                                                  10000));
