@@ -25,6 +25,7 @@
 #include "hark-call.h"
 #include "hark-call-manager.h"
 #include "hark-error.h"
+#include "hark-linger.h"
 #include "hark-profile.h"
 #include "hark-profile-store.h"
 #include "hark-secret-store.h"
@@ -43,18 +44,13 @@ struct _HarkCallManager
   GDBusObjectManagerServer *server;
   HarkDBusManager1         *manager;
   HarkProfileStore         *profiles;
-  GHashTable               *calls;       /* HarkCall* → removal source id (0: running) */
+  GHashTable               *calls;       /* set of HarkCall*, running or lingering */
+  HarkLinger               *linger;      /* ended calls, and dialogs of lost forks */
   guint                     trim_id;     /* the second malloc_trim() */
   guint                     calls_peak;  /* most calls since the last trim */
 };
 
 G_DEFINE_FINAL_TYPE (HarkCallManager, hark_call_manager, G_TYPE_OBJECT)
-
-typedef struct
-{
-  HarkCallManager *self;
-  HarkCall        *call;
-} Removal;
 
 static gboolean
 trim_cb (gpointer user_data)
@@ -84,18 +80,16 @@ give_memory_back (HarkCallManager *self)
   self->trim_id = g_timeout_add (hark_sip_get_t1x64_ms () + 1000, trim_cb, self);
 }
 
-static gboolean
-remove_call_cb (gpointer user_data)
+static void
+remove_call (HarkCallManager *self,
+             HarkCall        *call)
 {
-  Removal *removal = user_data;
-  HarkCallManager *self = removal->self;
-  HarkCall *call = removal->call;
-
   g_dbus_object_manager_server_unexport (self->server, hark_call_get_object_path (call));
   g_dbus_object_manager_server_unexport (self->server,
                                          hark_dialog_get_object_path (hark_call_get_dialog (call)));
   g_signal_handlers_disconnect_by_data (call, self);
-  /* Drops the last reference: the call frees its handle and SDP. */
+  /* Drops the manager's reference; the linger's goes next, and the call
+   * frees its handle and SDP. */
   g_hash_table_remove (self->calls, call);
 
   if (g_hash_table_size (self->calls) * 2 <= self->calls_peak)
@@ -103,47 +97,26 @@ remove_call_cb (gpointer user_data)
       self->calls_peak = g_hash_table_size (self->calls);
       give_memory_back (self);
     }
+}
 
-  return G_SOURCE_REMOVE;
+/* An ended call with its dialog, or the dialog of a fork that lost */
+static void
+on_linger_over (gpointer object,
+                gpointer user_data)
+{
+  HarkCallManager *self = user_data;
+
+  if (HARK_IS_CALL (object))
+    remove_call (self, object);
+  else
+    g_dbus_object_manager_server_unexport (self->server, hark_dialog_get_object_path (object));
 }
 
 static void
 on_call_ended (HarkCall        *call,
                HarkCallManager *self)
 {
-  Removal *removal = g_new0 (Removal, 1);
-  guint id;
-
-  removal->self = self;
-  removal->call = call;
-  id = g_timeout_add_seconds_full (G_PRIORITY_DEFAULT, LINGER_SECONDS, remove_call_cb,
-                                   removal, g_free);
-  g_hash_table_insert (self->calls, g_object_ref (call), GUINT_TO_POINTER (id));
-}
-
-typedef struct
-{
-  HarkCallManager *self;
-  HarkDialog      *dialog;
-} DialogRemoval;
-
-static void
-dialog_removal_free (gpointer data)
-{
-  DialogRemoval *removal = data;
-
-  g_object_unref (removal->dialog);
-  g_free (removal);
-}
-
-static gboolean
-remove_dialog_cb (gpointer user_data)
-{
-  DialogRemoval *removal = user_data;
-
-  g_dbus_object_manager_server_unexport (removal->self->server,
-                                         hark_dialog_get_object_path (removal->dialog));
-  return G_SOURCE_REMOVE;
+  hark_linger_add (self->linger, call);
 }
 
 /* The early dialog of another fork of an outgoing call's INVITE */
@@ -161,12 +134,7 @@ on_fork_dialog_ended (HarkCallForks   *forks,
                       HarkDialog      *dialog,
                       HarkCallManager *self)
 {
-  DialogRemoval *removal = g_new0 (DialogRemoval, 1);
-
-  removal->self = self;
-  removal->dialog = g_object_ref (dialog);
-  g_timeout_add_seconds_full (G_PRIORITY_DEFAULT, LINGER_SECONDS, remove_dialog_cb, removal,
-                              dialog_removal_free);
+  hark_linger_add (self->linger, dialog);
 }
 
 static void on_call_transfer_requested (HarkCall        *call,
@@ -177,7 +145,7 @@ static void
 add_call (HarkCallManager *self,
           HarkCall        *call)
 {
-  g_hash_table_insert (self->calls, g_object_ref (call), GUINT_TO_POINTER (0));
+  g_hash_table_add (self->calls, g_object_ref (call));
   self->calls_peak = MAX (self->calls_peak, g_hash_table_size (self->calls));
   g_signal_connect_object (call, "ended", G_CALLBACK (on_call_ended), self, 0);
   g_signal_connect_object (call, "transfer-requested", G_CALLBACK (on_call_transfer_requested),
@@ -608,19 +576,15 @@ hark_call_manager_dispose (GObject *object)
     }
 
   g_clear_handle_id (&self->trim_id, g_source_remove);
+  g_clear_object (&self->linger);
   if (self->calls != NULL)
     {
       GHashTableIter iter;
-      gpointer key, value;
+      gpointer call;
 
       g_hash_table_iter_init (&iter, self->calls);
-      while (g_hash_table_iter_next (&iter, &key, &value))
-        {
-          guint id = GPOINTER_TO_UINT (value);
-
-          g_clear_handle_id (&id, g_source_remove);
-          g_signal_handlers_disconnect_by_data (key, self);
-        }
+      while (g_hash_table_iter_next (&iter, &call, NULL))
+        g_signal_handlers_disconnect_by_data (call, self);
       g_hash_table_remove_all (self->calls);
     }
 
@@ -654,6 +618,7 @@ static void
 hark_call_manager_init (HarkCallManager *self)
 {
   self->calls = g_hash_table_new_full (NULL, NULL, g_object_unref, NULL);
+  self->linger = hark_linger_new (LINGER_SECONDS, on_linger_over, self);
 }
 
 /**

@@ -23,6 +23,7 @@
 
 #include "hark-env.h"
 #include "hark-error.h"
+#include "hark-linger.h"
 #include "hark-mwi.h"
 #include "hark-pidf.h"
 #include "hark-profile.h"
@@ -62,7 +63,8 @@ struct _HarkSubscriptionManager
   GDBusObjectManagerServer *server;
   HarkDBusManager1         *manager;
   HarkProfileStore         *profiles;
-  GHashTable               *subscriptions;  /* HarkSubscription* → removal source id */
+  GHashTable               *subscriptions;  /* set of HarkSubscription*, running or lingering */
+  HarkLinger               *linger;         /* the ended ones */
   GHashTable               *states;         /* profile path → ProfileState* */
   guint                     answer_timeout_ms;
 };
@@ -103,18 +105,12 @@ get_profile_state (HarkSubscriptionManager *self,
 /* ------------------------------------------------------------------------ */
 /* Export and removal                                                        */
 
-typedef struct
+static void
+remove_subscription (gpointer object,
+                     gpointer user_data)
 {
-  HarkSubscriptionManager *self;
-  HarkSubscription        *subscription;
-} Removal;
-
-static gboolean
-remove_subscription_cb (gpointer user_data)
-{
-  Removal *removal = user_data;
-  HarkSubscriptionManager *self = removal->self;
-  HarkSubscription *subscription = removal->subscription;
+  HarkSubscriptionManager *self = user_data;
+  HarkSubscription *subscription = object;
   HarkDialog *dialog = hark_subscription_get_dialog (subscription);
 
   g_dbus_object_manager_server_unexport (self->server,
@@ -123,8 +119,6 @@ remove_subscription_cb (gpointer user_data)
     g_dbus_object_manager_server_unexport (self->server, hark_dialog_get_object_path (dialog));
   g_signal_handlers_disconnect_by_data (subscription, self);
   g_hash_table_remove (self->subscriptions, subscription);
-
-  return G_SOURCE_REMOVE;
 }
 
 static void
@@ -133,19 +127,12 @@ on_subscription_ended (HarkSubscription        *subscription,
 {
   ProfileState *state = g_hash_table_lookup (self->states,
                                              hark_subscription_get_profile (subscription));
-  Removal *removal = g_new0 (Removal, 1);
-  guint id;
-
   if (state != NULL && state->mwi == subscription)
     g_clear_object (&state->mwi);
   if (state != NULL && state->unsolicited == subscription)
     g_clear_object (&state->unsolicited);
 
-  removal->self = self;
-  removal->subscription = subscription;
-  id = g_timeout_add_seconds_full (G_PRIORITY_DEFAULT, LINGER_SECONDS, remove_subscription_cb,
-                                   removal, g_free);
-  g_hash_table_insert (self->subscriptions, g_object_ref (subscription), GUINT_TO_POINTER (id));
+  hark_linger_add (self->linger, subscription);
 }
 
 static void
@@ -154,7 +141,7 @@ add_subscription (HarkSubscriptionManager *self,
 {
   HarkDialog *dialog = hark_subscription_get_dialog (subscription);
 
-  g_hash_table_insert (self->subscriptions, g_object_ref (subscription), GUINT_TO_POINTER (0));
+  g_hash_table_add (self->subscriptions, g_object_ref (subscription));
   g_signal_connect_object (subscription, "ended", G_CALLBACK (on_subscription_ended), self, 0);
 
   /* The dialog first, so the subscription's Dialog property names an object. */
@@ -782,19 +769,15 @@ hark_subscription_manager_dispose (GObject *object)
 
   g_clear_pointer (&self->states, g_hash_table_unref);
 
+  g_clear_object (&self->linger);
   if (self->subscriptions != NULL)
     {
       GHashTableIter iter;
-      gpointer key, value;
+      gpointer subscription;
 
       g_hash_table_iter_init (&iter, self->subscriptions);
-      while (g_hash_table_iter_next (&iter, &key, &value))
-        {
-          guint id = GPOINTER_TO_UINT (value);
-
-          g_clear_handle_id (&id, g_source_remove);
-          g_signal_handlers_disconnect_by_data (key, self);
-        }
+      while (g_hash_table_iter_next (&iter, &subscription, NULL))
+        g_signal_handlers_disconnect_by_data (subscription, self);
       g_hash_table_remove_all (self->subscriptions);
     }
 
@@ -828,6 +811,7 @@ static void
 hark_subscription_manager_init (HarkSubscriptionManager *self)
 {
   self->subscriptions = g_hash_table_new_full (NULL, NULL, g_object_unref, NULL);
+  self->linger = hark_linger_new (LINGER_SECONDS, remove_subscription, self);
   self->states = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, profile_state_free);
 
   /* Test-only knob (documented in Subscription1.xml), within sane bounds. */

@@ -12,6 +12,7 @@
 
 #include "hark-env.h"
 #include "hark-error.h"
+#include "hark-linger.h"
 #include "hark-test-bus.h"
 
 typedef struct {
@@ -474,6 +475,96 @@ test_env_ms (void)
   g_unsetenv ("HARK_TEST_KNOB_MS");
 }
 
+typedef struct {
+  GPtrArray *over;      /* the objects whose time was up, in order */
+  GMainLoop *loop;
+} LingerRun;
+
+static void
+on_linger_over (gpointer object,
+                gpointer user_data)
+{
+  LingerRun *run = user_data;
+
+  g_ptr_array_add (run->over, object);
+  if (run->over->len == 2)
+    g_main_loop_quit (run->loop);
+}
+
+typedef struct {
+  GMainLoop *loop;
+  guint      id;
+} Wait;
+
+static gboolean
+wait_over_cb (gpointer user_data)
+{
+  Wait *wait = user_data;
+
+  wait->id = 0;
+  g_main_loop_quit (wait->loop);
+  return G_SOURCE_REMOVE;
+}
+
+/* Runs @loop for @ms, or less if something quits it */
+static void
+run_for_ms (GMainLoop *loop,
+            guint      ms)
+{
+  Wait wait = { loop, 0 };
+
+  wait.id = g_timeout_add (ms, wait_over_cb, &wait);
+  g_main_loop_run (loop);
+  g_clear_handle_id (&wait.id, g_source_remove);
+}
+
+/* Ended objects leave one by one, each its full time after it ended, in
+ * order; what still waits at the end is dropped without the callback. */
+static void
+test_linger (void)
+{
+  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_autoptr(GPtrArray) over = g_ptr_array_new ();
+  LingerRun run = { over, loop };
+  g_autoptr(HarkLinger) linger = hark_linger_new (1, on_linger_over, &run);
+  GObject *first = g_object_new (G_TYPE_OBJECT, NULL);
+  GObject *second = g_object_new (G_TYPE_OBJECT, NULL);
+  GObject *third = g_object_new (G_TYPE_OBJECT, NULL);
+  gint64 start = g_get_monotonic_time ();
+  gint64 elapsed_ms;
+
+  hark_linger_add (linger, first);
+  run_for_ms (loop, 400);
+  hark_linger_add (linger, second);
+  g_assert_cmpuint (hark_linger_length (linger), ==, 2);
+
+  run_for_ms (loop, 500);
+  g_assert_cmpuint (over->len, ==, 0);
+
+  g_main_loop_run (loop);
+  elapsed_ms = (g_get_monotonic_time () - start) / 1000;
+  g_assert_cmpuint (over->len, ==, 2);
+  g_assert_true (g_ptr_array_index (over, 0) == first);
+  g_assert_true (g_ptr_array_index (over, 1) == second);
+  g_assert_cmpint (elapsed_ms, >=, 1400);
+  g_assert_cmpint (elapsed_ms, <, 3000);
+  g_assert_cmpuint (hark_linger_length (linger), ==, 0);
+
+  /* The linger kept its own references, and gave them back */
+  g_object_add_weak_pointer (first, (gpointer *) &first);
+  g_object_unref (first);
+  g_assert_null (first);
+  g_object_unref (second);
+
+  hark_linger_add (linger, third);
+  g_object_add_weak_pointer (third, (gpointer *) &third);
+  g_object_unref (third);
+  g_assert_nonnull (third);
+  g_clear_object (&linger);
+  g_assert_null (third);
+  g_assert_cmpuint (over->len, ==, 2);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -486,6 +577,7 @@ main (int   argc,
   g_test_add (path, Fixture, GUINT_TO_POINTER (flags), fixture_setup, func, fixture_teardown)
 
   g_test_add_func ("/hark/daemon/env-ms", test_env_ms);
+  g_test_add_func ("/hark/daemon/linger", test_linger);
   ADD ("/hark/daemon/name-owned", HARK_TEST_BUS_FLAGS_NONE, test_name_owned);
   ADD ("/hark/daemon/plain-malloc", HARK_TEST_BUS_FLAGS_NONE, test_plain_malloc);
   ADD ("/hark/daemon/object-manager", HARK_TEST_BUS_FLAGS_NONE, test_object_manager);

@@ -534,13 +534,18 @@ shorten_processing_deadlines (GstElement *endpoint)
 }
 
 /* The default devices are phone streams to the sound server; sinks that
- * auto-plugging adds later get the call's processing deadline too. */
+ * auto-plugging adds later get the call's processing deadline too. The
+ * pipeline's own children are Hark's (the endpoints are seen to before
+ * they join): its network sinks do not sync, and setting the deadline
+ * would only post a LATENCY message. */
 static void
 on_pipeline_deep_element_added (GstBin     *pipeline,
                                 GstBin     *bin,
                                 GstElement *element,
                                 gpointer    user_data)
 {
+  if (bin == pipeline)
+    return;
   shorten_processing_deadline (element);
   if (g_object_class_find_property (G_OBJECT_GET_CLASS (element), "stream-properties"))
     {
@@ -1133,6 +1138,7 @@ struct _BusLink {
   GMutex        lock;
   int           state;     /* under lock */
   GQueue        pending;   /* of GstMessage, while waiting */
+  gboolean      latency_queued;  /* under lock: a LATENCY is on its way */
   GMainContext *context;   /* the session's, once attached */
 };
 
@@ -1245,11 +1251,28 @@ on_bus_sync_message (GstBus     *bus,
    * and then the handler's to unref. */
   if (!message_is_wanted (message) || link->state == BUS_LINK_CLOSED)
     gst_message_unref (message);
-  else if (link->state == BUS_LINK_WAITING)
-    g_queue_push_tail (&link->pending, message);
+  else if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_LATENCY && link->latency_queued)
+    gst_message_unref (message);  /* the queued one recalculates for both */
   else
-    bus_link_deliver (link, message);
+    {
+      if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_LATENCY)
+        link->latency_queued = TRUE;
+      if (link->state == BUS_LINK_WAITING)
+        g_queue_push_tail (&link->pending, message);
+      else
+        bus_link_deliver (link, message);
+    }
   return GST_BUS_DROP;
+}
+
+/* Main thread, before recalculating: a LATENCY posted from now on may
+ * report a change that this recalculation misses, so it is delivered. */
+static void
+bus_link_take_latency (BusLink *link)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&link->lock);
+
+  link->latency_queued = FALSE;
 }
 
 static void
@@ -1289,6 +1312,7 @@ handle_bus_message (HarkMediaSession *self,
       break;
 
     case GST_MESSAGE_LATENCY:
+      bus_link_take_latency (self->bus_link);
       gst_bin_recalculate_latency (GST_BIN (self->pipeline));
       break;
 
