@@ -1935,28 +1935,6 @@ on_agent_shutdown (HarkSipAgent *agent,
 /* ------------------------------------------------------------------------ */
 /* D-Bus methods                                                             */
 
-static gboolean
-return_error (GDBusMethodInvocation *invocation,
-              GError                *error)
-{
-  g_dbus_method_invocation_return_gerror (invocation, error);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
-static gboolean G_GNUC_PRINTF (3, 4)
-return_new_error (GDBusMethodInvocation *invocation,
-                  HarkError              code,
-                  const char            *format,
-                  ...)
-{
-  va_list args;
-
-  va_start (args, format);
-  g_dbus_method_invocation_return_error_valist (invocation, HARK_ERROR, code, format, args);
-  va_end (args);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
 /**
  * hark_call_accept:
  * @options: (nullable): "headers"
@@ -2017,7 +1995,7 @@ handle_accept (HarkDBusCall1         *iface,
   g_autoptr(GError) error = NULL;
 
   if (!hark_call_accept (self, options, &error))
-    return return_error (invocation, error);
+    return hark_error_return (invocation, error);
 
   hark_dbus_call1_complete_accept (iface, invocation);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
@@ -2088,22 +2066,22 @@ handle_reject (HarkDBusCall1         *iface,
   const char *state = hark_dbus_call1_get_state (iface);
 
   if (!check_not_ended (self, &error))
-    return return_error (invocation, error);
+    return hark_error_return (invocation, error);
   if (!self->incoming)
-    return return_new_error (invocation, HARK_ERROR_INVALID_STATE,
-                             "Only incoming calls can be rejected; end outgoing "
-                             "calls with Hangup()");
+    return hark_error_return_new (invocation, HARK_ERROR_INVALID_STATE,
+                                  "Only incoming calls can be rejected; end outgoing "
+                                  "calls with Hangup()");
   if (!g_str_equal (state, "ringing") && !g_str_equal (state, "early"))
-    return return_new_error (invocation, HARK_ERROR_INVALID_STATE,
-                             "The call is already %s; end it with Hangup()", state);
+    return hark_error_return_new (invocation, HARK_ERROR_INVALID_STATE,
+                                  "The call is already %s; end it with Hangup()", state);
   if (code == 0)
     code = 486;
   if (code < 300 || code > 699)
-    return return_new_error (invocation, HARK_ERROR_INVALID_ARGUMENT,
-                             "Argument “code”: %u is not a final error response "
-                             "(300–699, or 0 for 486 Busy Here)", code);
+    return hark_error_return_new (invocation, HARK_ERROR_INVALID_ARGUMENT,
+                                  "Argument “code”: %u is not a final error response "
+                                  "(300–699, or 0 for 486 Busy Here)", code);
   if (!parse_options (options, end_options, &parsed, &error))
-    return return_error (invocation, error);
+    return hark_error_return (invocation, error);
 
   g_clear_handle_id (&self->auto_answer_id, g_source_remove);
   send_final_response (self, code, parsed.reason, parsed.headers,
@@ -2123,7 +2101,7 @@ handle_hangup (HarkDBusCall1         *iface,
   g_autoptr(GError) error = NULL;
 
   if (!hark_call_hangup (self, options, &error))
-    return return_error (invocation, error);
+    return hark_error_return (invocation, error);
 
   hark_dbus_call1_complete_hangup (iface, invocation);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
@@ -2138,7 +2116,7 @@ handle_needs_media (HarkCall              *self,
   g_autoptr(GError) error = NULL;
 
   if (!check_not_ended (self, &error))
-    return return_error (invocation, error);
+    return hark_error_return (invocation, error);
 
   g_dbus_method_invocation_return_error (invocation, HARK_ERROR, HARK_ERROR_NOT_SUPPORTED,
                                          "%s is not supported by this version of hark-daemon "
@@ -2191,7 +2169,7 @@ handle_hold (HarkDBusCall1 *iface, GDBusMethodInvocation *invocation, HarkCall *
   g_autoptr(GError) error = NULL;
 
   if (!send_hold_reinvite (self, TRUE, &error))
-    return return_error (invocation, error);
+    return hark_error_return (invocation, error);
   hark_dbus_call1_complete_hold (iface, invocation);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
@@ -2202,7 +2180,7 @@ handle_resume (HarkDBusCall1 *iface, GDBusMethodInvocation *invocation, HarkCall
   g_autoptr(GError) error = NULL;
 
   if (!send_hold_reinvite (self, FALSE, &error))
-    return return_error (invocation, error);
+    return hark_error_return (invocation, error);
   hark_dbus_call1_complete_resume (iface, invocation);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
@@ -2214,7 +2192,7 @@ handle_send_dtmf (HarkDBusCall1 *iface, GDBusMethodInvocation *invocation,
   g_autoptr(GError) error = NULL;
 
   if (!check_not_ended (self, &error))
-    return return_error (invocation, error);
+    return hark_error_return (invocation, error);
   if (self->media == NULL)
     {
       g_dbus_method_invocation_return_error (invocation, HARK_ERROR, HARK_ERROR_INVALID_STATE,
@@ -2222,7 +2200,7 @@ handle_send_dtmf (HarkDBusCall1 *iface, GDBusMethodInvocation *invocation,
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
   if (!hark_media_session_send_dtmf (self->media, digits, &error))
-    return return_error (invocation, error);
+    return hark_error_return (invocation, error);
   hark_dbus_call1_complete_send_dtmf (iface, invocation);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
@@ -2238,17 +2216,17 @@ handle_transfer (HarkDBusCall1 *iface, GDBusMethodInvocation *invocation,
   g_autofree char *refer_to = NULL;
 
   if (!check_not_ended (self, &error))
-    return return_error (invocation, error);
+    return hark_error_return (invocation, error);
   if (!is_established (self) || (self->incoming && !self->ack_received) || self->bye_waits_for_ack)
-    return return_new_error (invocation, HARK_ERROR_INVALID_STATE,
-                             "The call is %s, not answered yet; only an answered "
-                             "call can be transferred",
-                             hark_dbus_call1_get_state (iface));
+    return hark_error_return_new (invocation, HARK_ERROR_INVALID_STATE,
+                                  "The call is %s, not answered yet; only an answered "
+                                  "call can be transferred",
+                                  hark_dbus_call1_get_state (iface));
   if (self->refer_running)
-    return return_new_error (invocation, HARK_ERROR_INVALID_STATE,
-                             "A transfer of this call is already under way");
+    return hark_error_return_new (invocation, HARK_ERROR_INVALID_STATE,
+                                  "A transfer of this call is already under way");
   if (!hark_uri_check (uri, 0, "Argument “uri”", &error))
-    return return_error (invocation, error);
+    return hark_error_return (invocation, error);
 
   g_clear_pointer (&self->refer_event, g_free);
   start_refer_usage (self, FALSE);
@@ -2269,7 +2247,7 @@ handle_set_muted (HarkDBusCall1 *iface, GDBusMethodInvocation *invocation,
   g_autoptr(GError) error = NULL;
 
   if (!check_not_ended (self, &error))
-    return return_error (invocation, error);
+    return hark_error_return (invocation, error);
   /* Kept for a session that starts later. */
   if (self->media != NULL)
     hark_media_session_set_muted (self->media, muted);
@@ -2289,15 +2267,15 @@ handle_authenticate (HarkDBusCall1         *iface,
   g_autoptr(GError) error = NULL;
 
   if (!check_not_ended (self, &error))
-    return return_error (invocation, error);
+    return hark_error_return (invocation, error);
   if (!hark_auth_attempt_get_waiting (self->auth))
-    return return_new_error (invocation, HARK_ERROR_INVALID_STATE,
-                             "The call is not waiting for credentials "
-                             "(only after StateReason “auth-failed”)");
+    return hark_error_return_new (invocation, HARK_ERROR_INVALID_STATE,
+                                  "The call is not waiting for credentials "
+                                  "(only after StateReason “auth-failed”)");
   if (*username == '\0' || strpbrk (username, ":\"\r\n") != NULL)
-    return return_new_error (invocation, HARK_ERROR_INVALID_ARGUMENT,
-                             "Argument “username”: empty or contains ':', '\"' or "
-                             "a line break");
+    return hark_error_return_new (invocation, HARK_ERROR_INVALID_ARGUMENT,
+                                  "Argument “username”: empty or contains ':', '\"' or "
+                                  "a line break");
 
   set_state (self, hark_dbus_call1_get_state (self->iface), "");
   hark_auth_attempt_supply (self->auth, username, password);

@@ -29,3 +29,42 @@ hark_error_quark (void)
                                       G_N_ELEMENTS (hark_error_entries));
   return (GQuark) quark;
 }
+
+/**
+ * hark_error_return:
+ * @invocation: (transfer full): the method call to answer
+ * @error: what went wrong
+ *
+ * Answers @invocation with @error, for a method handler to return.
+ *
+ * Returns: %G_DBUS_METHOD_INVOCATION_HANDLED
+ */
+gboolean
+hark_error_return (GDBusMethodInvocation *invocation,
+                   const GError          *error)
+{
+  g_dbus_method_invocation_return_gerror (invocation, error);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+/**
+ * hark_error_return_new:
+ * @invocation: (transfer full): the method call to answer
+ * @code: the #HarkError
+ * @format: printf()-style message, which says what to do about it
+ *
+ * Returns: %G_DBUS_METHOD_INVOCATION_HANDLED
+ */
+gboolean
+hark_error_return_new (GDBusMethodInvocation *invocation,
+                       HarkError              code,
+                       const char            *format,
+                       ...)
+{
+  va_list args;
+
+  va_start (args, format);
+  g_dbus_method_invocation_return_error_valist (invocation, HARK_ERROR, code, format, args);
+  va_end (args);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}

@@ -33,6 +33,14 @@ typedef enum {
   HARK_ERROR_N_ERRORS /*< skip >*/
 } HarkError;
 
-GQuark hark_error_quark (void);
+GQuark   hark_error_quark      (void);
+
+/* For D-Bus method handlers: answer with an error, and say it is handled */
+gboolean hark_error_return     (GDBusMethodInvocation *invocation,
+                                const GError          *error);
+gboolean hark_error_return_new (GDBusMethodInvocation *invocation,
+                                HarkError              code,
+                                const char            *format,
+                                ...) G_GNUC_PRINTF (3, 4);
 
 G_END_DECLS

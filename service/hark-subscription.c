@@ -1214,14 +1214,6 @@ on_agent_shutdown (HarkSipAgent     *agent,
 /* D-Bus methods                                                             */
 
 static gboolean
-return_error (GDBusMethodInvocation *invocation,
-              GError                *error)
-{
-  g_dbus_method_invocation_return_gerror (invocation, error);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
-static gboolean
 check_subscriber (HarkSubscription  *self,
                   const char        *method,
                   GError           **error)
@@ -1251,7 +1243,7 @@ handle_unsubscribe (HarkDBusSubscription1 *iface,
 
   if (!check_subscriber (self, "Unsubscribe", &error) ||
       !hark_subscription_unsubscribe (self, &error))
-    return return_error (invocation, error);
+    return hark_error_return (invocation, error);
 
   hark_dbus_subscription1_complete_unsubscribe (iface, invocation);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
@@ -1265,7 +1257,7 @@ handle_refresh (HarkDBusSubscription1 *iface,
   g_autoptr(GError) error = NULL;
 
   if (!check_subscriber (self, "Refresh", &error))
-    return return_error (invocation, error);
+    return hark_error_return (invocation, error);
 
   if (self->unsolicited || self->nh == NULL || self->unsubscribing ||
       waiting_for_credentials (self))
@@ -1294,7 +1286,7 @@ handle_authenticate (HarkDBusSubscription1 *iface,
   const char *user;
 
   if (!check_subscriber (self, "Authenticate", &error))
-    return return_error (invocation, error);
+    return hark_error_return (invocation, error);
 
   if (!waiting_for_credentials (self) || self->nh == NULL)
     {
@@ -1314,7 +1306,7 @@ handle_authenticate (HarkDBusSubscription1 *iface,
     }
   if (!check_credential ("Argument “username”", user, FALSE, &error) ||
       !check_credential ("Argument “password”", password, TRUE, &error))
-    return return_error (invocation, error);
+    return hark_error_return (invocation, error);
 
   hark_auth_attempt_supply (self->auth, user, password);
   hark_dbus_subscription1_complete_authenticate (iface, invocation);
@@ -1329,7 +1321,7 @@ handle_accept (HarkDBusSubscription1 *iface,
   g_autoptr(GError) error = NULL;
 
   if (!check_pending_notifier (self, "Accept", &error))
-    return return_error (invocation, error);
+    return hark_error_return (invocation, error);
 
   g_clear_handle_id (&self->answer_timeout_id, g_source_remove);
   nua_respond (self->nh, SIP_200_OK, NUTAG_WITH_SAVED (self->saved), TAG_END ());
@@ -1358,7 +1350,7 @@ handle_reject (HarkDBusSubscription1 *iface,
   g_autoptr(GError) error = NULL;
 
   if (!check_pending_notifier (self, "Reject", &error))
-    return return_error (invocation, error);
+    return hark_error_return (invocation, error);
 
   if (code == 0)
     code = 603;
@@ -1389,11 +1381,11 @@ handle_notify (HarkDBusSubscription1 *iface,
   gsize len;
 
   if (!check_active_notifier (self, "Notify", &error))
-    return return_error (invocation, error);
+    return hark_error_return (invocation, error);
 
   data = g_variant_get_fixed_array (body, &len, 1);
   if (*content_type != '\0' && !check_media_type ("Argument “content_type”", content_type, &error))
-    return return_error (invocation, error);
+    return hark_error_return (invocation, error);
   if (*content_type == '\0' && len > 0)
     {
       g_dbus_method_invocation_return_error (invocation, HARK_ERROR, HARK_ERROR_INVALID_ARGUMENT,
@@ -1431,7 +1423,7 @@ handle_terminate (HarkDBusSubscription1 *iface,
   g_autoptr(HarkSubscription) keep = g_object_ref (self);
 
   if (!terminate_notifier (self, options, &error))
-    return return_error (invocation, error);
+    return hark_error_return (invocation, error);
 
   hark_dbus_subscription1_complete_terminate (iface, invocation);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
