@@ -30,6 +30,7 @@
 #include "hark-profile-store.h"
 #include "hark-secret-store.h"
 #include "hark-uri.h"
+#include "media/hark-media-types.h"
 #include "sip/hark-sip-agent.h"
 
 /* How long an ended call and its dialog stay on the bus */
@@ -48,6 +49,7 @@ struct _HarkCallManager
   HarkLinger               *linger;      /* ended calls, and dialogs of lost forks */
   guint                     trim_id;     /* the second malloc_trim() */
   guint                     calls_peak;  /* most calls since the last trim */
+  gboolean                  refusing;    /* INVITEs get 503: no room for media */
 };
 
 G_DEFINE_FINAL_TYPE (HarkCallManager, hark_call_manager, G_TYPE_OBJECT)
@@ -190,6 +192,7 @@ on_incoming_request (HarkSipAgent    *agent,
   const sip_t *sip = message;
   const char *profile_path = g_object_get_data (G_OBJECT (agent), AGENT_PROFILE_KEY);
   g_autoptr(HarkCall) call = NULL;
+  g_autoptr(GError) error = NULL;
   HarkProfile *profile;
 
   if (event != nua_i_invite)
@@ -217,6 +220,18 @@ on_incoming_request (HarkSipAgent    *agent,
       refuse (nh, SIP_480_TEMPORARILY_UNAVAILABLE);
       return TRUE;
     }
+
+  if (!hark_media_has_room_for_call (&error))
+    {
+      if (!self->refusing)
+        g_message ("Refusing incoming calls with 503 until one ends: %s", error->message);
+      self->refusing = TRUE;
+      refuse (nh, SIP_503_SERVICE_UNAVAILABLE);
+      return TRUE;
+    }
+  if (self->refusing)
+    g_message ("Taking incoming calls again");
+  self->refusing = FALSE;
 
   call = hark_call_new_incoming (agent, profile_path, nh, sip);
   add_call (self, call);

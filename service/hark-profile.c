@@ -1266,6 +1266,7 @@ subscriptions_ended_cb (GObject      *source,
 {
   g_autoptr(GTask) task = user_data;
   HarkProfile *self = g_task_get_source_object (task);
+  GCancellable *cancellable;
 
   hark_subscription_manager_end_profile_finish (self, result, NULL);
 
@@ -1275,8 +1276,11 @@ subscriptions_ended_cb (GObject      *source,
       return;
     }
 
-  hark_registration_stop_async (self->registration, g_task_get_cancellable (task),
-                                registration_stopped_cb, g_steal_pointer (&task));
+  /* Not in the call's arguments: their order of evaluation is not the
+   * order they are written in */
+  cancellable = g_task_get_cancellable (task);
+  hark_registration_stop_async (self->registration, cancellable, registration_stopped_cb,
+                                g_steal_pointer (&task));
 }
 
 /**

@@ -619,6 +619,7 @@ typedef struct
 {
   GPtrArray *subscriptions;  /* those still to end, with a handler each */
   guint      timeout_id;
+  gboolean   completed;
 } EndProfile;
 
 static void
@@ -640,6 +641,7 @@ end_profile_complete (GTask *task)
   for (guint i = 0; i < end->subscriptions->len; i++)
     g_signal_handlers_disconnect_by_data (g_ptr_array_index (end->subscriptions, i), task);
   g_ptr_array_set_size (end->subscriptions, 0);
+  end->completed = TRUE;
   g_task_return_boolean (task, TRUE);
   g_object_unref (task);
 }
@@ -718,7 +720,8 @@ hark_subscription_manager_end_profile_async (HarkProfile         *profile,
     }
 
   /* Connect first: ending one may end it at once, in which case it is
-   * simply not waited for. */
+   * simply not waited for; ending the last of them so completes the task,
+   * which this reference keeps until the loop is over. */
   for (guint i = 0; i < ending->len; i++)
     {
       HarkSubscription *subscription = g_ptr_array_index (ending, i);
@@ -726,15 +729,17 @@ hark_subscription_manager_end_profile_async (HarkProfile         *profile,
       g_ptr_array_add (end->subscriptions, g_object_ref (subscription));
       g_signal_connect (subscription, "ended", G_CALLBACK (on_ending_subscription_ended), task);
     }
+  g_object_ref (task);
   for (guint i = 0; i < ending->len; i++)
     hark_subscription_end (g_ptr_array_index (ending, i));
 
-  if (end->subscriptions->len == 0)
-    {
-      end_profile_complete (task);
-      return;
-    }
-  end->timeout_id = g_timeout_add (END_PROFILE_TIMEOUT_MS, end_profile_timeout_cb, task);
+  if (end->completed)
+    ;
+  else if (end->subscriptions->len == 0)
+    end_profile_complete (task);
+  else
+    end->timeout_id = g_timeout_add (END_PROFILE_TIMEOUT_MS, end_profile_timeout_cb, task);
+  g_object_unref (task);
 }
 
 gboolean

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <glib-unix.h>
 #include <locale.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "hark-daemon.h"
@@ -57,6 +58,23 @@ restart_without_gslice (char **argv)
   g_message ("Could not restart with G_SLICE=always-malloc: %s", error->message);
 }
 
+/* Every call holds a few dozen open files (sockets, GStreamer's poll and
+ * wakeup descriptors, the sound server's streams). The soft limit is
+ * often 1024, for the sake of select() users; nothing here uses select(),
+ * so take the hard limit. Calls that would not fit are refused
+ * (hark_media_has_room_for_call()). */
+static void
+raise_open_file_limit (void)
+{
+  struct rlimit limit;
+
+  if (getrlimit (RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max)
+    return;
+  limit.rlim_cur = limit.rlim_max;
+  if (setrlimit (RLIMIT_NOFILE, &limit) != 0)
+    g_debug ("Cannot raise the open-files limit: %s", g_strerror (errno));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -99,6 +117,8 @@ main (int   argc,
     "descriptions that replace the audio devices (echo cancellation is then\n"
     "off); HARK_RTP_TIMEOUT_MS=N hangs up answered calls after N ms without\n"
     "RTP or RTCP from the peer (0 never; default 30 s).\n"
+    "The open-files limit is raised to its hard limit; each call's audio\n"
+    "counts for 48 files of it, and incoming calls beyond that get 503.\n"
     "Codecs whose GStreamer plugins are missing are not offered\n"
     "(the log names the Debian package). Try:\n"
     "  busctl --user tree io.github.hark.Hark.Daemon\n"
@@ -120,6 +140,8 @@ main (int   argc,
 
   if (verbose)
     g_log_set_debug_enabled (TRUE);
+
+  raise_open_file_limit ();
 
   /* Each call's pipeline runs about six streaming threads from GLib's
    * shared pool, which by default keeps only two idle ones: at tens of

@@ -508,6 +508,9 @@ process_stop (HarkTestProcess *process,
     g_test_message ("process %d survived SIGKILL", pid);
 }
 
+static void check_daemon_exit (HarkTestBus     *self,
+                               HarkTestProcess *process);
+
 static void
 process_free (HarkTestProcess *process)
 {
@@ -1476,6 +1479,7 @@ hark_test_bus_restart_daemon (HarkTestBus *self)
   if (self->daemon != NULL && !self->daemon->exited)
     {
       process_stop (self->daemon, SIGTERM, STOP_TIMEOUT_MS);
+      check_daemon_exit (self, self->daemon);
       hark_test_bus_wait_name_owner (self, HARK_TEST_BUS_NAME, FALSE, 2000);
     }
 
@@ -1625,6 +1629,24 @@ check_sanitizer_reports (HarkTestBus *self)
     }
 }
 
+/* The daemon exits 0 on SIGTERM: a crash while it shuts down (which only
+ * a sanitizer build would otherwise report) fails the test. */
+static void
+check_daemon_exit (HarkTestBus     *self,
+                   HarkTestProcess *process)
+{
+  int status = process->wait_status;
+
+  if (!process->exited || !WIFSIGNALED (status) ||
+      WTERMSIG (status) == SIGKILL || WTERMSIG (status) == SIGTERM)
+    return;
+  g_test_message ("hark-test-bus: hark-daemon died of signal %d (%s) while stopping",
+                  WTERMSIG (status), g_strsignal (WTERMSIG (status)));
+  g_printerr ("hark-test-bus: hark-daemon died of signal %d (%s) while stopping; its log "
+              "is %s\n", WTERMSIG (status), g_strsignal (WTERMSIG (status)), self->log_path);
+  g_test_fail ();
+}
+
 void
 hark_test_bus_free (HarkTestBus *self)
 {
@@ -1645,6 +1667,8 @@ hark_test_bus_free (HarkTestBus *self)
 
       if (process != self->bus && process != self->keyring)
         process_stop (process, SIGTERM, STOP_TIMEOUT_MS);
+      if (process == self->daemon)
+        check_daemon_exit (self, process);
     }
 
   if (self->connection != NULL)

@@ -7,8 +7,12 @@
  * peer saw the messages it expected, the D-Bus side is checked here.
  */
 
+/* prlimit() */
+#define _GNU_SOURCE
+
 #include "config.h"
 
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include "hark-error.h"
@@ -1158,6 +1162,85 @@ test_ring_timeout (Fixture       *fixture,
   hark_test_sipp_assert_passed (fixture->bus, sipp, "uac-unanswered.xml");
 }
 
+/* hark-daemon's budget of open files for a call's audio, and what it keeps
+ * for itself (service/media/hark-media-types.c) */
+#define DAEMON_FDS_PER_CALL 48
+#define DAEMON_FDS_RESERVED 256
+
+/* Out of open files, a process aborts in GLib. With a limit that has room
+ * for one call's audio, a second caller gets 503 at once and never rings,
+ * Dial() says why, and once the first call's audio is gone calls come in
+ * again. */
+static void
+test_open_files_limit (Fixture       *fixture,
+                       gconstpointer  user_data)
+{
+  g_autoptr(HarkDBusCall1) first = NULL;
+  g_autoptr(HarkDBusCall1) third = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *first_path = NULL;
+  g_autofree char *dialled = NULL;
+  g_autofree char *log = NULL;
+  g_autofree char *uri = NULL;
+  g_autofree char *profile = NULL;
+  struct rlimit limit;
+  HarkTestProcess *sipp_first, *sipp_second, *sipp_third;
+  guint port = hark_test_sipp_get_local_profile_port (fixture->bus);
+  guint32 pid = hark_test_bus_get_name_owner_pid (fixture->bus, "io.github.hark.Hark.Daemon");
+
+  /* The daemon raised its soft limit to the hard one at start */
+  g_assert_cmpint (prlimit ((pid_t) pid, RLIMIT_NOFILE, NULL, &limit), ==, 0);
+  g_assert_cmpuint (limit.rlim_cur, ==, limit.rlim_max);
+
+  limit.rlim_cur = limit.rlim_max = DAEMON_FDS_RESERVED + DAEMON_FDS_PER_CALL * 3 / 2;
+  g_assert_cmpint (prlimit ((pid_t) pid, RLIMIT_NOFILE, &limit, NULL), ==, 0);
+
+  hark_test_calls_watch_incoming (&fixture->calls);
+  sipp_first = hark_test_sipp_start (fixture->bus, "uac-held.xml", port, NULL);
+  first = hark_test_calls_wait_incoming (&fixture->calls);
+  first_path = g_strdup (fixture->calls.incoming);
+  hark_dbus_call1_call_accept_sync (first, g_variant_new ("a{sv}", NULL), NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (first), "State", "active", 5000));
+
+  sipp_second = hark_test_sipp_start_full (fixture->bus, "uac-refused-503.xml", port,
+                                           &(HarkTestSippOptions) { .name = "second" }, NULL);
+  hark_test_sipp_assert_passed (fixture->bus, sipp_second, "second");
+  g_assert_cmpuint (fixture->calls.incomings->len, ==, 1);
+
+  uri = g_strdup_printf ("sip:nobody@127.0.0.1:%u", hark_test_get_free_port (FALSE));
+  profile = hark_test_sipp_dup_local_profile_path (fixture->bus);
+  dialled = hark_test_calls_dial (fixture->bus, profile, uri, NULL, &error);
+  g_assert_error (error, HARK_ERROR, HARK_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "Too many calls at once"));
+  g_assert_nonnull (strstr (error->message, "ulimit -n"));
+  g_assert_null (dialled);
+  g_clear_error (&error);
+
+  log = hark_test_bus_read_log (fixture->bus);
+  g_assert_nonnull (strstr (log, "Refusing incoming calls with 503"));
+
+  /* The first call goes on as if nothing happened: hold, then hang up */
+  hark_test_iterate (300);
+  hark_dbus_call1_call_hold_sync (first, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (first), "State", "held", 5000));
+  hark_dbus_call1_call_hangup_sync (first, g_variant_new ("a{sv}", NULL), NULL, &error);
+  g_assert_no_error (error);
+  hark_test_sipp_assert_passed (fixture->bus, sipp_first, "uac-held.xml");
+  /* Its audio has long gone when it leaves the bus */
+  hark_test_calls_assert_leaves_bus (fixture->bus, first_path);
+
+  g_clear_pointer (&fixture->calls.incoming, g_free);
+  third = hark_test_calls_sipp_calls_in (&fixture->calls, "uac-call.xml", &sipp_third);
+  hark_dbus_call1_call_accept_sync (third, g_variant_new ("a{sv}", NULL), NULL, &error);
+  g_assert_no_error (error);
+  hark_test_sipp_assert_passed (fixture->bus, sipp_third, "uac-call.xml");
+  g_free (log);
+  log = hark_test_bus_read_log (fixture->bus);
+  g_assert_nonnull (strstr (log, "Taking incoming calls again"));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1183,6 +1266,7 @@ main (int   argc,
   ADD ("/hark/calls/incoming/call-waiting", test_call_waiting);
   ADD ("/hark/calls/incoming/auto-answer", test_auto_answer);
   ADD ("/hark/calls/load/small", test_load);
+  ADD ("/hark/calls/load/open-files-limit", test_open_files_limit);
   ADD ("/hark/calls/incoming/bye-after-ack", test_bye_after_ack);
   ADD ("/hark/calls/faults/malformed", test_malformed);
   ADD ("/hark/calls/transfer/incoming-refer", test_transfer_incoming_refer);

@@ -11,6 +11,9 @@
 
 #include "config.h"
 
+#include <signal.h>
+#include <sys/wait.h>
+
 #include <string.h>
 
 #include "hark-error.h"
@@ -847,6 +850,28 @@ test_unsolicited_mwi (Fixture       *fixture,
   g_assert_cmpstr (hark_dbus_subscription1_get_state_reason (view), ==, "unsubscribed");
 }
 
+/* The daemon stops cleanly with a view of unsolicited NOTIFYs still
+ * there: ending it ends it at once (nothing goes on the wire), which
+ * completed the profile's shutdown from inside its own loop, and again
+ * after it (a double free on SIGTERM). */
+static void
+test_unsolicited_shutdown (Fixture       *fixture,
+                           gconstpointer  user_data)
+{
+  HarkTestProcess *sipp;
+  int status = 0;
+
+  sipp = start_sipp (fixture, "notify-unsolicited.xml",
+                     hark_test_sipp_get_local_profile_port (fixture->bus), NULL, NULL);
+  assert_sipp_passed (fixture, sipp, "notify-unsolicited.xml");
+  g_assert_true (hark_test_wait_for (find_unsolicited_cb, fixture, 5000));
+
+  g_assert_true (hark_test_bus_kill_daemon (fixture->bus, SIGTERM, hark_test_timeout (10000),
+                                            &status));
+  g_assert_true (WIFEXITED (status));
+  g_assert_cmpint (WEXITSTATUS (status), ==, 0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -880,6 +905,8 @@ main (int   argc,
               fixture_setup, test_notifier_refused, fixture_teardown);
   g_test_add ("/hark/subscriptions/unsolicited/mwi", Fixture, NULL,
               fixture_setup, test_unsolicited_mwi, fixture_teardown);
+  g_test_add ("/hark/subscriptions/unsolicited/shutdown", Fixture, NULL,
+              fixture_setup, test_unsolicited_shutdown, fixture_teardown);
 
   return g_test_run ();
 }

@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 
 #include "hark-error.h"
 #include "hark-media-types.h"
@@ -21,6 +22,21 @@
 #define RTP_PORT_MIN 16384
 #define RTP_PORT_MAX 32766
 #define PORT_ATTEMPTS 64
+
+/* Open files. A call holds its two sockets from its SDP on, and its
+ * pipeline adds GStreamer's poll and wakeup descriptors and the sound
+ * server's streams: a dozen with test endpoints, two dozen with devices
+ * that fail to open, so twice that is the budget. The reserve is for the
+ * daemon itself (bus, SIP transports, TLS, the keyring). A process out of
+ * descriptors aborts in GLib (it cannot make a wakeup), so a call that
+ * does not fit is refused before it opens anything. */
+#define FDS_PER_CALL 48
+#define FDS_RESERVED 256
+
+/* Socket pairs whose RTP socket is still open, whoever holds it now (the
+ * call, its pipeline's elements): it closes when the call's media is gone */
+static gint calls_with_media;
+static GQuark counted_quark;
 
 /**
  * hark_media_params_init:
@@ -222,6 +238,56 @@ bind_udp (GInetAddress  *address,
   return g_steal_pointer (&socket);
 }
 
+static void
+media_released (gpointer data)
+{
+  g_atomic_int_add (&calls_with_media, -1);
+}
+
+/**
+ * hark_media_has_room_for_call:
+ * @error: return location for a #GError
+ *
+ * Whether the daemon's limit of open files (`ulimit -n`) leaves room for
+ * the media of one more call, next to the calls whose media is still
+ * open. hark_media_ports_allocate() checks it too; an incoming INVITE is
+ * checked before it becomes a call, to be refused with 503.
+ *
+ * Returns: %TRUE if there is room, else %FALSE with @error saying why
+ */
+gboolean
+hark_media_has_room_for_call (GError **error)
+{
+  struct rlimit limit;
+  guint64 room;
+  guint open_calls = (guint) g_atomic_int_get (&calls_with_media);
+
+  if (getrlimit (RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY)
+    return TRUE;
+  room = limit.rlim_cur > FDS_RESERVED ? (limit.rlim_cur - FDS_RESERVED) / FDS_PER_CALL : 0;
+  if (open_calls < room)
+    return TRUE;
+
+  g_set_error (error, HARK_ERROR, HARK_ERROR_FAILED,
+               "Too many calls at once: the daemon’s limit of %" G_GUINT64_FORMAT " open "
+               "files has room for the audio of %" G_GUINT64_FORMAT " calls, and %u are "
+               "open; end a call, or raise the limit (ulimit -n, or LimitNOFILE= in a "
+               "systemd unit)",
+               (guint64) limit.rlim_cur, room, open_calls);
+  return FALSE;
+}
+
+/* Counted until @socket, and with it the call's media, is gone */
+static void
+count_media (GSocket *socket)
+{
+  if (counted_quark == 0)
+    counted_quark = g_quark_from_static_string ("hark-media-counted");
+  g_atomic_int_inc (&calls_with_media);
+  g_object_set_qdata_full (G_OBJECT (socket), counted_quark, GINT_TO_POINTER (1),
+                           media_released);
+}
+
 /**
  * hark_media_ports_allocate:
  * @bind_address: (nullable): local address to bind, %NULL for any IPv4
@@ -231,7 +297,8 @@ bind_udp (GInetAddress  *address,
  * Binds an even RTP port and the odd RTCP port above it (RFC 3550
  * section 11), both held open until the session adopts them or
  * hark_media_ports_free() closes them, so no one else can take them between
- * the offer and the answer.
+ * the offer and the answer. Fails when the open-files limit has no room
+ * for another call (hark_media_has_room_for_call()).
  *
  * Returns: (transfer full): the bound pair, or %NULL with @error set
  */
@@ -242,6 +309,9 @@ hark_media_ports_allocate (const char  *bind_address,
   g_autoptr(GInetAddress) address = NULL;
 
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!hark_media_has_room_for_call (error))
+    return NULL;
 
   if (bind_address == NULL)
     address = g_inet_address_new_any (G_SOCKET_FAMILY_IPV4);
@@ -278,6 +348,7 @@ hark_media_ports_allocate (const char  *bind_address,
       if (rtcp == NULL)
         continue;
 
+      count_media (rtp);
       ports = g_new0 (HarkMediaPorts, 1);
       ports->rtp = g_steal_pointer (&rtp);
       ports->rtcp = g_steal_pointer (&rtcp);

@@ -135,6 +135,7 @@ const char         *hark_media_direction_to_string  (HarkMediaDirection     dire
 gboolean            hark_media_direction_from_string (const char           *string,
                                                       HarkMediaDirection   *direction);
 
+gboolean            hark_media_has_room_for_call    (GError               **error);
 HarkMediaPorts     *hark_media_ports_allocate       (const char            *bind_address,
                                                      GError               **error);
 HarkMediaPorts     *hark_media_ports_copy           (const HarkMediaPorts  *ports);
