@@ -530,6 +530,27 @@ test_hold_resume (Fixture       *fixture,
   g_assert_true (hark_test_calls_states_contain_in_order (fixture->calls.states, expected));
 }
 
+/* A caller (uac-held.xml) that this test answers; it expects to be held,
+ * then hung up. Watches IncomingCall from now on. */
+static HarkDBusCall1 *
+accept_held_caller (Fixture          *fixture,
+                    HarkTestProcess **out_sipp,
+                    char            **out_path)
+{
+  g_autoptr(GError) error = NULL;
+  HarkDBusCall1 *call;
+
+  hark_test_calls_watch_incoming (&fixture->calls);
+  *out_sipp = hark_test_sipp_start (fixture->bus, "uac-held.xml",
+                                    hark_test_sipp_get_local_profile_port (fixture->bus), NULL);
+  call = hark_test_calls_wait_incoming (&fixture->calls);
+  *out_path = g_strdup (fixture->calls.incoming);
+  hark_dbus_call1_call_accept_sync (call, g_variant_new ("a{sv}", NULL), NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (call), "State", "active", 5000));
+  return call;
+}
+
 /* Call waiting: a second call rings while the first is active; Hold the
  * first, Accept the second. */
 static void
@@ -544,13 +565,7 @@ test_call_waiting (Fixture       *fixture,
   HarkTestProcess *sipp_second;
   guint port = hark_test_sipp_get_local_profile_port (fixture->bus);
 
-  hark_test_calls_watch_incoming (&fixture->calls);
-  sipp_first = hark_test_sipp_start (fixture->bus, "uac-held.xml", port, NULL);
-  first = hark_test_calls_wait_incoming (&fixture->calls);
-  first_path = g_strdup (fixture->calls.incoming);
-  hark_dbus_call1_call_accept_sync (first, g_variant_new ("a{sv}", NULL), NULL, &error);
-  g_assert_no_error (error);
-  g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (first), "State", "active", 5000));
+  first = accept_held_caller (fixture, &sipp_first, &first_path);
   /* Hold needs the ACK of our 2xx first */
   hark_test_iterate (300);
 
@@ -1195,13 +1210,7 @@ test_open_files_limit (Fixture       *fixture,
   limit.rlim_cur = limit.rlim_max = DAEMON_FDS_RESERVED + DAEMON_FDS_PER_CALL * 3 / 2;
   g_assert_cmpint (prlimit ((pid_t) pid, RLIMIT_NOFILE, &limit, NULL), ==, 0);
 
-  hark_test_calls_watch_incoming (&fixture->calls);
-  sipp_first = hark_test_sipp_start (fixture->bus, "uac-held.xml", port, NULL);
-  first = hark_test_calls_wait_incoming (&fixture->calls);
-  first_path = g_strdup (fixture->calls.incoming);
-  hark_dbus_call1_call_accept_sync (first, g_variant_new ("a{sv}", NULL), NULL, &error);
-  g_assert_no_error (error);
-  g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (first), "State", "active", 5000));
+  first = accept_held_caller (fixture, &sipp_first, &first_path);
 
   sipp_second = hark_test_sipp_start_full (fixture->bus, "uac-refused-503.xml", port,
                                            &(HarkTestSippOptions) { .name = "second" }, NULL);
