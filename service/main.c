@@ -118,7 +118,7 @@ main (int   argc,
     "off); HARK_RTP_TIMEOUT_MS=N hangs up answered calls after N ms without\n"
     "RTP or RTCP from the peer (0 never; default 30 s).\n"
     "The open-files limit is raised to its hard limit; each call's audio\n"
-    "counts for 48 files of it, and incoming calls beyond that get 503.\n"
+    "counts for 32 files of it, and incoming calls beyond that get 503.\n"
     "Codecs whose GStreamer plugins are missing are not offered\n"
     "(the log names the Debian package). Try:\n"
     "  busctl --user tree io.github.hark.Hark.Daemon\n"

@@ -1179,7 +1179,7 @@ test_ring_timeout (Fixture       *fixture,
 
 /* hark-daemon's budget of open files for a call's audio, and what it keeps
  * for itself (service/media/hark-media-types.c) */
-#define DAEMON_FDS_PER_CALL 48
+#define DAEMON_FDS_PER_CALL 32
 #define DAEMON_FDS_RESERVED 256
 
 /* Out of open files, a process aborts in GLib. With a limit that has room

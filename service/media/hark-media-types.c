@@ -25,12 +25,13 @@
 
 /* Open files. A call holds its two sockets from its SDP on, and its
  * pipeline adds GStreamer's poll and wakeup descriptors and the sound
- * server's streams: a dozen with test endpoints, two dozen with devices
- * that fail to open, so twice that is the budget. The reserve is for the
+ * server's streams: 11 with test endpoints (bench/calls), about 20 with a
+ * sound server's two streams, 26 while autoaudiosink tries devices that
+ * do not open; the budget is above all of them. The reserve is for the
  * daemon itself (bus, SIP transports, TLS, the keyring). A process out of
  * descriptors aborts in GLib (it cannot make a wakeup), so a call that
  * does not fit is refused before it opens anything. */
-#define FDS_PER_CALL 48
+#define FDS_PER_CALL 32
 #define FDS_RESERVED 256
 
 /* Socket pairs whose RTP socket is still open, whoever holds it now (the
