@@ -192,9 +192,19 @@ update_details (HarkCallRow *self)
   double sent = 0, received = 0, lost = 0, loss = 0, jitter = 0, rtt = 0, playout = 0;
   gboolean fec = FALSE;
 
+  const char *media_error = hark_dbus_call1_get_media_error (self->call);
+
   g_string_append_printf (text, _("Codec: %s"),
                           codec != NULL && *codec != '\0' ? codec : _("not negotiated yet"));
   g_string_append_c (text, '\n');
+
+  /* The call goes on without its audio: say why, rather than a silent call */
+  if (media_error != NULL && *media_error != '\0')
+    {
+      /* Translators: %s is the daemon's reason, e.g. a missing GStreamer element */
+      g_string_append_printf (text, _("No audio: %s"), media_error);
+      g_string_append_c (text, '\n');
+    }
 
   encrypted = g_dbus_proxy_get_cached_property (G_DBUS_PROXY (self->call), "Encrypted");
   if (encrypted != NULL && g_variant_is_of_type (encrypted, G_VARIANT_TYPE_BOOLEAN))

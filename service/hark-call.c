@@ -574,6 +574,7 @@ on_media_error (HarkMediaSession *media,
                 HarkCall         *self)
 {
   g_warning ("Audio of %s failed: %s", self->object_path, error->message);
+  hark_dbus_call1_set_media_error (self->iface, error->message);
 }
 
 /* The negotiated SDP as the plain values the media layer takes. */
@@ -643,10 +644,12 @@ media_started_cb (GObject      *source,
   if (media == NULL)
     {
       g_warning ("No audio for %s: %s", self->object_path, error->message);
+      hark_dbus_call1_set_media_error (self->iface, error->message);
       return;
     }
 
   self->media = media;
+  hark_dbus_call1_set_media_error (self->iface, "");
   if (hark_dbus_call1_get_encrypted (self->iface) != hark_media_session_get_encrypted (media))
     hark_dbus_call1_set_encrypted (self->iface, hark_media_session_get_encrypted (media));
   g_signal_connect (media, "dtmf-received", G_CALLBACK (on_media_dtmf_received), self);

@@ -1133,6 +1133,61 @@ fixture_setup_short_rtp_timeout (Fixture       *fixture,
   fixture_setup_with_env (fixture, env);
 }
 
+static gboolean
+media_error_set_cb (gpointer user_data)
+{
+  return *hark_dbus_call1_get_media_error (user_data) != '\0';
+}
+
+static gboolean
+hark_test_wait_for_media_error (HarkDBusCall1 *call,
+                                guint          timeout_ms)
+{
+  return hark_test_wait_for (media_error_set_cb, call, timeout_ms);
+}
+
+static void
+fixture_setup_broken_sink (Fixture       *fixture,
+                           gconstpointer  user_data)
+{
+  const char *env[] = { "HARK_AUDIO_SINK=hark-no-such-element", NULL };
+
+  fixture_setup_with_env (fixture, env);
+}
+
+/* An audio sink that cannot be built: the call is answered and goes on,
+ * and MediaError says why there is no audio, instead of a silent call. */
+static void
+test_media_error (Fixture       *fixture,
+                  gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HarkDBusCall1) call = NULL;
+  HarkTestProcess *sipp;
+
+  /* A caller that stays until we hang up: the audio may take a while to
+   * fail, the first call of a daemon loading GStreamer */
+  call = hark_test_calls_sipp_calls_in (&fixture->calls, "uac-rtp-silent.xml", &sipp);
+  g_assert_cmpstr (hark_dbus_call1_get_media_error (call), ==, "");
+  hark_dbus_call1_call_accept_sync (call, g_variant_new ("a{sv}", NULL), NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (call), "State", "active", 5000));
+
+  g_assert_true (hark_test_wait_for_media_error (call, 15000));
+  g_assert_nonnull (strstr (hark_dbus_call1_get_media_error (call),
+                            "Cannot build the audio sink “hark-no-such-element”"));
+  g_assert_cmpstr (hark_dbus_call1_get_state (call), ==, "active");
+
+  /* The scenario wants the Reason of an RTP timeout */
+  hark_dbus_call1_call_hangup_sync (call, g_variant_new_parsed ("{'reason': <'SIP;cause=408'>}"),
+                                    NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (hark_test_wait_property_string (G_DBUS_PROXY (call), "State", "terminated",
+                                                 10000));
+  g_assert_cmpstr (hark_dbus_call1_get_state_reason (call), ==, "local-hangup");
+  hark_test_sipp_assert_passed (fixture->bus, sipp, "uac-rtp-silent.xml");
+}
+
 /* The caller vanishes after the ACK (no RTP, no RTCP, no BYE): Hark hangs
  * up once its RTP timeout has passed, with a Reason SIPp checks, and the
  * call ends "timeout". */
@@ -1286,6 +1341,8 @@ main (int   argc,
               test_ring_timeout, fixture_teardown);
   g_test_add ("/hark/calls/faults/rtp-timeout", Fixture, NULL, fixture_setup_short_rtp_timeout,
               test_rtp_timeout, fixture_teardown);
+  g_test_add ("/hark/calls/faults/media-error", Fixture, NULL, fixture_setup_broken_sink,
+              test_media_error, fixture_teardown);
 
 #undef ADD
 
