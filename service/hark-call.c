@@ -2121,10 +2121,9 @@ handle_needs_media (HarkCall              *self,
   if (!check_not_ended (self, &error))
     return hark_error_return (invocation, error);
 
-  g_dbus_method_invocation_return_error (invocation, HARK_ERROR, HARK_ERROR_NOT_SUPPORTED,
-                                         "%s is not supported by this version of hark-daemon "
-                                         "(%s) yet", what, PACKAGE_VERSION);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
+  return hark_error_return_new (invocation, HARK_ERROR_NOT_SUPPORTED,
+                                "%s is not supported by this version of hark-daemon "
+                                "(%s) yet", what, PACKAGE_VERSION);
 }
 
 /* Hold and Resume: a re-INVITE whose offer soa marks a=sendonly for
@@ -2197,11 +2196,8 @@ handle_send_dtmf (HarkDBusCall1 *iface, GDBusMethodInvocation *invocation,
   if (!check_not_ended (self, &error))
     return hark_error_return (invocation, error);
   if (self->media == NULL)
-    {
-      g_dbus_method_invocation_return_error (invocation, HARK_ERROR, HARK_ERROR_INVALID_STATE,
-                                             "The call has no audio stream yet");
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
-    }
+    return hark_error_return_new (invocation, HARK_ERROR_INVALID_STATE,
+                                  "The call has no audio stream yet");
   if (!hark_media_session_send_dtmf (self->media, digits, &error))
     return hark_error_return (invocation, error);
   hark_dbus_call1_complete_send_dtmf (iface, invocation);

@@ -75,12 +75,9 @@ handle_terminate (HarkDBusDialog1       *iface,
   guint running = 0;
 
   if (state_is_final (hark_dbus_dialog1_get_state (iface)))
-    {
-      g_dbus_method_invocation_return_error (invocation, HARK_ERROR, HARK_ERROR_INVALID_STATE,
-                                             "The dialog is already %s",
-                                             hark_dbus_dialog1_get_state (iface));
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
-    }
+    return hark_error_return_new (invocation, HARK_ERROR_INVALID_STATE,
+                                  "The dialog is already %s",
+                                  hark_dbus_dialog1_get_state (iface));
 
   for (guint i = 0; i < self->usages->len; i++)
     {
@@ -93,18 +90,12 @@ handle_terminate (HarkDBusDialog1       *iface,
       /* A usage that cannot end (bad options) fails the whole call before
        * anything is sent: options are checked before the first message. */
       if (!usage->terminate (usage->usage, options, &error))
-        {
-          g_dbus_method_invocation_return_gerror (invocation, error);
-          return G_DBUS_METHOD_INVOCATION_HANDLED;
-        }
+        return hark_error_return (invocation, error);
     }
 
   if (running == 0)
-    {
-      g_dbus_method_invocation_return_error (invocation, HARK_ERROR, HARK_ERROR_INVALID_STATE,
-                                             "The dialog has no usage left to terminate");
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
-    }
+    return hark_error_return_new (invocation, HARK_ERROR_INVALID_STATE,
+                                  "The dialog has no usage left to terminate");
 
   hark_dbus_dialog1_complete_terminate (iface, invocation);
   return G_DBUS_METHOD_INVOCATION_HANDLED;

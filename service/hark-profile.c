@@ -795,12 +795,9 @@ handle_set_password (HarkDBusProfile1      *iface,
   UpdateData *data;
 
   if (hark_profile_is_local (self))
-    {
-      g_dbus_method_invocation_return_error (invocation, HARK_ERROR, HARK_ERROR_INVALID_STATE,
-                                             "The built-in “local” profile has no registrar "
-                                             "and no password");
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
-    }
+    return hark_error_return_new (invocation, HARK_ERROR_INVALID_STATE,
+                                  "The built-in “local” profile has no registrar "
+                                  "and no password");
 
   data = g_new0 (UpdateData, 1);
   data->profile = g_object_ref (self);
@@ -869,11 +866,8 @@ handle_delete (HarkDBusProfile1      *iface,
   UpdateData *data;
 
   if (hark_profile_is_local (self))
-    {
-      g_dbus_method_invocation_return_error (invocation, HARK_ERROR, HARK_ERROR_INVALID_STATE,
-                                             "The built-in “local” profile cannot be deleted");
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
-    }
+    return hark_error_return_new (invocation, HARK_ERROR_INVALID_STATE,
+                                  "The built-in “local” profile cannot be deleted");
 
   data = g_new0 (UpdateData, 1);
   data->profile = g_object_ref (self);

@@ -242,10 +242,7 @@ handle_unregister (HarkDBusRegistration1 *iface,
     }
 
   if (!hark_sip_register_stop (self->client, &error))
-    {
-      g_dbus_method_invocation_return_gerror (invocation, error);
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
-    }
+    return hark_error_return (invocation, error);
   hark_dbus_registration1_complete_unregister (iface, invocation);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
@@ -269,10 +266,7 @@ handle_refresh (HarkDBusRegistration1 *iface,
       g_autoptr(GError) error = NULL;
 
       if (!hark_sip_register_refresh (self->client, &error))
-        {
-          g_dbus_method_invocation_return_gerror (invocation, error);
-          return G_DBUS_METHOD_INVOCATION_HANDLED;
-        }
+        return hark_error_return (invocation, error);
     }
   else
     hark_registration_register (self);
@@ -319,25 +313,16 @@ handle_authenticate (HarkDBusRegistration1 *iface,
     }
 
   if (*password == '\0')
-    {
-      g_dbus_method_invocation_return_error (invocation, HARK_ERROR, HARK_ERROR_INVALID_ARGUMENT,
-                                             "Argument “password” must not be empty");
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
-    }
+    return hark_error_return_new (invocation, HARK_ERROR_INVALID_ARGUMENT,
+                                  "Argument “password” must not be empty");
 
   if (!check_credential_text (username, "username", &error) ||
       !check_credential_text (password, "password", &error))
-    {
-      g_dbus_method_invocation_return_gerror (invocation, error);
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
-    }
+    return hark_error_return (invocation, error);
 
   user = *username ? username : auth_username (hark_profile_get_iface (self->profile));
   if (!hark_sip_register_authenticate (self->client, user, password, &error))
-    {
-      g_dbus_method_invocation_return_gerror (invocation, error);
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
-    }
+    return hark_error_return (invocation, error);
   hark_dbus_registration1_complete_authenticate (iface, invocation);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }

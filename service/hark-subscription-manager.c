@@ -545,23 +545,14 @@ handle_set_presence (HarkDBusProfile1        *iface,
   ProfileState *state;
 
   if (self == NULL)
-    {
-      g_dbus_method_invocation_return_error (invocation, HARK_ERROR, HARK_ERROR_NOT_SUPPORTED,
-                                             "Presence is not available in this daemon");
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
-    }
+    return hark_error_return_new (invocation, HARK_ERROR_NOT_SUPPORTED,
+                                  "Presence is not available in this daemon");
 
   if (!hark_pidf_check_basic (basic, &error))
-    {
-      g_dbus_method_invocation_return_gerror (invocation, error);
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
-    }
+    return hark_error_return (invocation, error);
   if (!g_utf8_validate (note, -1, NULL) || strlen (note) > 1024)
-    {
-      g_dbus_method_invocation_return_error (invocation, HARK_ERROR, HARK_ERROR_INVALID_ARGUMENT,
-                                             "Argument “note” is longer than 1024 bytes");
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
-    }
+    return hark_error_return_new (invocation, HARK_ERROR_INVALID_ARGUMENT,
+                                  "Argument “note” is longer than 1024 bytes");
 
   state = get_profile_state (self, profile_path);
   g_free (state->basic);

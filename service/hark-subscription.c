@@ -1261,14 +1261,11 @@ handle_refresh (HarkDBusSubscription1 *iface,
 
   if (self->unsolicited || self->nh == NULL || self->unsubscribing ||
       waiting_for_credentials (self))
-    {
-      g_dbus_method_invocation_return_error (invocation, HARK_ERROR, HARK_ERROR_INVALID_STATE,
-                                             "The subscription cannot be refreshed now (%s)",
-                                             self->unsolicited ? "it is an unsolicited view"
-                                             : self->unsubscribing ? "unsubscribing"
-                                             : "waiting for credentials");
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
-    }
+    return hark_error_return_new (invocation, HARK_ERROR_INVALID_STATE,
+                                  "The subscription cannot be refreshed now (%s)",
+                                  self->unsolicited ? "it is an unsolicited view"
+                                  : self->unsubscribing ? "unsubscribing"
+                                  : "waiting for credentials");
 
   send_subscribe (self, self->requested_expires);
   hark_dbus_subscription1_complete_refresh (iface, invocation);
@@ -1289,21 +1286,15 @@ handle_authenticate (HarkDBusSubscription1 *iface,
     return hark_error_return (invocation, error);
 
   if (!waiting_for_credentials (self) || self->nh == NULL)
-    {
-      g_dbus_method_invocation_return_error (invocation, HARK_ERROR, HARK_ERROR_INVALID_STATE,
-                                             "No challenge is waiting for credentials "
-                                             "(StateReason is not auth-required)");
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
-    }
+    return hark_error_return_new (invocation, HARK_ERROR_INVALID_STATE,
+                                  "No challenge is waiting for credentials "
+                                  "(StateReason is not auth-required)");
 
   user = *username ? username : hark_auth_attempt_get_username (self->auth);
   if (user == NULL || *user == '\0' || *password == '\0')
-    {
-      g_dbus_method_invocation_return_error (invocation, HARK_ERROR, HARK_ERROR_INVALID_ARGUMENT,
-                                             "Arguments “username” and “password” must not be "
-                                             "empty (the profile has no user name)");
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
-    }
+    return hark_error_return_new (invocation, HARK_ERROR_INVALID_ARGUMENT,
+                                  "Arguments “username” and “password” must not be "
+                                  "empty (the profile has no user name)");
   if (!check_credential ("Argument “username”", user, FALSE, &error) ||
       !check_credential ("Argument “password”", password, TRUE, &error))
     return hark_error_return (invocation, error);
@@ -1355,12 +1346,9 @@ handle_reject (HarkDBusSubscription1 *iface,
   if (code == 0)
     code = 603;
   if (code < 300 || code > 699)
-    {
-      g_dbus_method_invocation_return_error (invocation, HARK_ERROR, HARK_ERROR_INVALID_ARGUMENT,
-                                             "Argument “code”: %u is not a final error "
-                                             "response (300 to 699, 0 for 603)", code);
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
-    }
+    return hark_error_return_new (invocation, HARK_ERROR_INVALID_ARGUMENT,
+                                  "Argument “code”: %u is not a final error "
+                                  "response (300 to 699, 0 for 603)", code);
 
   g_object_ref (self);
   reject (self, code);
@@ -1387,18 +1375,12 @@ handle_notify (HarkDBusSubscription1 *iface,
   if (*content_type != '\0' && !check_media_type ("Argument “content_type”", content_type, &error))
     return hark_error_return (invocation, error);
   if (*content_type == '\0' && len > 0)
-    {
-      g_dbus_method_invocation_return_error (invocation, HARK_ERROR, HARK_ERROR_INVALID_ARGUMENT,
-                                             "Argument “content_type” must name the body’s "
-                                             "media type");
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
-    }
+    return hark_error_return_new (invocation, HARK_ERROR_INVALID_ARGUMENT,
+                                  "Argument “content_type” must name the body’s "
+                                  "media type");
   if (len > 1024 * 1024)
-    {
-      g_dbus_method_invocation_return_error (invocation, HARK_ERROR, HARK_ERROR_INVALID_ARGUMENT,
-                                             "Argument “body” is longer than 1 MiB");
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
-    }
+    return hark_error_return_new (invocation, HARK_ERROR_INVALID_ARGUMENT,
+                                  "Argument “body” is longer than 1 MiB");
 
   send_notify (self, NULL, content_type, data, len);
   if (is_presence (self) && content_type_is (content_type, HARK_PIDF_CONTENT_TYPE) && len > 0)
