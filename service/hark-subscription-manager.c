@@ -724,11 +724,9 @@ hark_subscription_manager_end_profile_async (HarkProfile         *profile,
   for (guint i = 0; i < ending->len; i++)
     hark_subscription_end (g_ptr_array_index (ending, i));
 
-  if (end->completed)
-    ;
-  else if (end->subscriptions->len == 0)
-    end_profile_complete (task);
-  else
+  if (!end->completed && end->subscriptions->len == 0)
+    end_profile_complete (task);   /* there were none to end */
+  else if (!end->completed)
     end->timeout_id = g_timeout_add (END_PROFILE_TIMEOUT_MS, end_profile_timeout_cb, task);
   g_object_unref (task);
 }

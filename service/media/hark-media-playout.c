@@ -239,12 +239,6 @@ keep_to_timeline (GstPad          *pad,
   return GST_PAD_PROBE_OK;
 }
 
-static void
-timeline_free (gpointer data)
-{
-  g_free (data);
-}
-
 /**
  * hark_playout_attach_decoder:
  * @decoder: the receive path's decoder, before its pipeline starts
@@ -259,7 +253,7 @@ hark_playout_attach_decoder (HarkPlayout *self,
   Timeline *timeline = g_new0 (Timeline, 1);
 
   timeline->next_pts = GST_CLOCK_TIME_NONE;
-  gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER, keep_to_timeline, timeline, timeline_free);
+  gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER, keep_to_timeline, timeline, g_free);
 }
 
 /**

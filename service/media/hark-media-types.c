@@ -37,7 +37,7 @@
 /* Socket pairs whose RTP socket is still open, whoever holds it now (the
  * call, its pipeline's elements): it closes when the call's media is gone */
 static gint calls_with_media;
-static GQuark counted_quark;
+static G_DEFINE_QUARK (hark-media-counted, counted)
 
 /**
  * hark_media_params_init:
@@ -282,10 +282,8 @@ hark_media_has_room_for_call (GError **error)
 static void
 count_media (GSocket *socket)
 {
-  if (counted_quark == 0)
-    counted_quark = g_quark_from_static_string ("hark-media-counted");
   g_atomic_int_inc (&calls_with_media);
-  g_object_set_qdata_full (G_OBJECT (socket), counted_quark, GINT_TO_POINTER (1),
+  g_object_set_qdata_full (G_OBJECT (socket), counted_quark (), GINT_TO_POINTER (1),
                            media_released);
 }
 
