@@ -177,6 +177,8 @@ static struct {
   GQueue       ring;         /* of WireMessage, oldest first */
   GHashTable  *ring_by_id;   /* call_id → GQueue of the ring's WireMessage (unowned) */
   GHashTable  *watches;      /* call_id → GPtrArray of WireWatch (owned) */
+  GHashTable  *watch_by_id;  /* id → its WireWatch (unowned): unwatching stays O(1) with
+                              * hundreds of calls up */
   guint        last_id;
 } wire;
 
@@ -302,6 +304,7 @@ wire_clear (void)
 {
   g_queue_clear_full (&wire.ring, (GDestroyNotify) wire_message_free);
   g_clear_pointer (&wire.ring_by_id, g_hash_table_unref);
+  g_clear_pointer (&wire.watch_by_id, g_hash_table_unref);
   g_clear_pointer (&wire.watches, g_hash_table_unref);
   if (wire.pending != NULL)
     g_string_free (g_steal_pointer (&wire.pending), TRUE);
@@ -495,8 +498,11 @@ hark_sip_wire_watch (const char      *call_id,
   g_return_val_if_fail (func != NULL, 0);
 
   if (wire.watches == NULL)
-    wire.watches = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                          (GDestroyNotify) g_ptr_array_unref);
+    {
+      wire.watches = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                            (GDestroyNotify) g_ptr_array_unref);
+      wire.watch_by_id = g_hash_table_new (NULL, NULL);
+    }
 
   watch = g_new0 (WireWatch, 1);
   watch->id = id = ++wire.last_id;
@@ -511,6 +517,7 @@ hark_sip_wire_watch (const char      *call_id,
       g_hash_table_insert (wire.watches, g_strdup (call_id), watches);
     }
   g_ptr_array_add (watches, watch);
+  g_hash_table_insert (wire.watch_by_id, GUINT_TO_POINTER (id), watch);
 
   /* What went by before: they are this Call-ID's and nobody else's now */
   wire_ring_expire (g_get_monotonic_time ());
@@ -532,26 +539,19 @@ hark_sip_wire_watch (const char      *call_id,
 void
 hark_sip_wire_unwatch (guint id)
 {
-  GHashTableIter iter;
-  gpointer value;
+  WireWatch *watch;
+  GPtrArray *watches;
 
-  if (id == 0 || wire.watches == NULL)
+  if (id == 0 || wire.watches == NULL ||
+      !g_hash_table_steal_extended (wire.watch_by_id, GUINT_TO_POINTER (id), NULL,
+                                    (gpointer *) &watch))
     return;
 
-  g_hash_table_iter_init (&iter, wire.watches);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    {
-      GPtrArray *watches = value;
-
-      for (guint i = 0; i < watches->len; i++)
-        if (((WireWatch *) g_ptr_array_index (watches, i))->id == id)
-          {
-            g_ptr_array_remove_index (watches, i);
-            if (watches->len == 0)
-              g_hash_table_iter_remove (&iter);
-            return;
-          }
-    }
+  watches = g_hash_table_lookup (wire.watches, watch->call_id);
+  if (watches->len == 1)
+    g_hash_table_remove (wire.watches, watch->call_id);
+  else
+    g_ptr_array_remove (watches, watch);
 }
 
 /* ------------------------------------------------------------------------ */
