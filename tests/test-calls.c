@@ -599,23 +599,37 @@ test_call_waiting (Fixture       *fixture,
 }
 
 static guint
-count_calls (Fixture *fixture)
+count_objects (Fixture    *fixture,
+               const char *kind)
 {
   GList *objects = g_dbus_object_manager_get_objects (
                      hark_test_bus_get_object_manager (fixture->bus));
+  g_autofree char *infix = g_strdup_printf ("/%s/", kind);
   guint n = 0;
 
   for (GList *l = objects; l != NULL; l = l->next)
-    if (strstr (g_dbus_object_get_object_path (l->data), "/Call/") != NULL)
+    if (strstr (g_dbus_object_get_object_path (l->data), infix) != NULL)
       n++;
   g_list_free_full (objects, g_object_unref);
   return n;
+}
+
+static guint
+count_calls (Fixture *fixture)
+{
+  return count_objects (fixture, "Call");
 }
 
 static gboolean
 no_calls_cb (gpointer user_data)
 {
   return count_calls (user_data) == 0;
+}
+
+static gboolean
+no_calls_or_dialogs_cb (gpointer user_data)
+{
+  return count_calls (user_data) == 0 && count_objects (user_data, "Dialog") == 0;
 }
 
 /* A profile with AutoAnswer answers by itself, through Kamailio. */
@@ -669,28 +683,17 @@ test_auto_answer (Fixture       *fixture,
   hark_test_sipp_assert_passed (fixture->bus, sipp, "uac-call.xml");
 }
 
-/* Load at a small scale: SIPp's built-in caller, 10 calls/s, 50 calls,
- * answered by AutoAnswer; no call fails and no Call object is left. The
- * full run (200 calls/s for 60 s) is bench/calls-load. */
+/* SIPp's built-in caller to @target: 10 calls/s, 50 calls; none fails and
+ * no Call or Dialog object is left. */
 static void
-test_load (Fixture       *fixture,
-           gconstpointer  user_data)
+run_small_load (Fixture    *fixture,
+                const char *target)
 {
-  g_autoptr(HarkDBusProfile1) bob = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *target = NULL;
   g_autofree char *port = g_strdup_printf ("%u", hark_test_get_free_port (TRUE));
-  g_autofree char *stats = NULL;
   g_autofree char *output_path = NULL;
   HarkTestProcess *sipp;
 
-  start_kamailio (fixture, FALSE);
-  bob = hark_test_kamailio_create_profile (fixture->kamailio, fixture->bus,
-                                           "bob", fixture->password,
-                                           g_variant_new_parsed ("{'auto-answer': <uint32 10>}"));
-  hark_test_kamailio_register (fixture->kamailio, fixture->bus, bob, "bob");
-
-  target = g_strdup_printf ("127.0.0.1:%u", hark_test_kamailio_get_port (fixture->kamailio, "udp"));
   output_path = g_strdup_printf ("%s/load.out", hark_test_bus_get_tmpdir (fixture->bus));
   {
     const char * const argv[] = {
@@ -715,9 +718,47 @@ test_load (Fixture       *fixture,
       return;
     }
 
-  /* Every call ended, and leaves the bus */
-  g_assert_true (hark_test_wait_for (no_calls_cb, fixture, 15000));
+  /* Every call and its dialog ended, and leave the bus */
+  g_assert_true (hark_test_wait_for (no_calls_or_dialogs_cb, fixture, 15000));
   g_assert_true (hark_test_bus_wait_name_owner (fixture->bus, HARK_TEST_BUS_NAME, TRUE, 1000));
+}
+
+/* Load at a small scale through Kamailio, answered by AutoAnswer. The full
+ * run (200 calls/s for 60 s, this path and the next) is bench/calls-load. */
+static void
+test_load (Fixture       *fixture,
+           gconstpointer  user_data)
+{
+  g_autoptr(HarkDBusProfile1) bob = NULL;
+  g_autofree char *target = NULL;
+
+  start_kamailio (fixture, FALSE);
+  bob = hark_test_kamailio_create_profile (fixture->kamailio, fixture->bus,
+                                           "bob", fixture->password,
+                                           g_variant_new_parsed ("{'auto-answer': <uint32 10>}"));
+  hark_test_kamailio_register (fixture->kamailio, fixture->bus, bob, "bob");
+
+  target = g_strdup_printf ("127.0.0.1:%u", hark_test_kamailio_get_port (fixture->kamailio, "udp"));
+  run_small_load (fixture, target);
+}
+
+/* The same load straight to the built-in "local" profile. */
+static void
+test_load_local (Fixture       *fixture,
+                 gconstpointer  user_data)
+{
+  g_autoptr(HarkDBusProfile1) local = hark_test_bus_find_profile (fixture->bus, "local");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *target = NULL;
+
+  g_assert_nonnull (local);
+  hark_dbus_profile1_call_update_sync (local,
+                                       g_variant_new_parsed ("{'auto-answer': <uint32 10>}"),
+                                       NULL, &error);
+  g_assert_no_error (error);
+
+  target = g_strdup_printf ("127.0.0.1:%u", hark_test_sipp_get_local_profile_port (fixture->bus));
+  run_small_load (fixture, target);
 }
 
 /* The callee hangs up right after Accept(): the BYE waits for the ACK. */
@@ -1330,6 +1371,7 @@ main (int   argc,
   ADD ("/hark/calls/incoming/call-waiting", test_call_waiting);
   ADD ("/hark/calls/incoming/auto-answer", test_auto_answer);
   ADD ("/hark/calls/load/small", test_load);
+  ADD ("/hark/calls/load/local", test_load_local);
   ADD ("/hark/calls/load/open-files-limit", test_open_files_limit);
   ADD ("/hark/calls/incoming/bye-after-ack", test_bye_after_ack);
   ADD ("/hark/calls/faults/malformed", test_malformed);
