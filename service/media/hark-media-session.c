@@ -1422,12 +1422,12 @@ release_in_thread (GTask        *task,
                    gpointer      task_data,
                    GCancellable *cancellable)
 {
-  g_ptr_array_set_size (task_data, 0);
+  g_ptr_array_set_size (task_data, 0);  /* drops the references, here */
 }
 
 /* The last unref of a pipeline removes and finalizes every element in it,
  * a tenth of the main loop's time under load: it is done on a worker, as
- * the stop is. */
+ * the stop is (whose thread drops its own reference before it returns). */
 static void
 release_elements (HarkMediaSession *self)
 {
@@ -2494,6 +2494,9 @@ stop_in_thread (GTask        *task,
   GstElement *pipeline = task_data;
 
   gst_element_set_state (pipeline, GST_STATE_NULL);
+  /* The session may have released its own reference already: then this is
+   * the last one, and finalizing the elements stays off the main thread. */
+  gst_object_unref (pipeline);
   g_task_return_boolean (task, TRUE);
 }
 
@@ -2546,7 +2549,7 @@ hark_media_session_stop_async (HarkMediaSession    *self,
 
   worker = g_task_new (NULL, NULL, stop_done_cb, g_steal_pointer (&task));
   g_task_set_source_tag (worker, stop_in_thread);
-  g_task_set_task_data (worker, gst_object_ref (self->pipeline), gst_object_unref);
+  g_task_set_task_data (worker, gst_object_ref (self->pipeline), NULL);  /* the thread unrefs */
   g_task_run_in_thread (worker, stop_in_thread);
 }
 
